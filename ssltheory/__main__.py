@@ -1,0 +1,5 @@
+"""``python -m ssltheory``: the command-line interface."""
+
+from ssltheory.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,182 @@
+"""Private, backend-agnostic linear-algebra kernels.
+
+Every function takes the namespace as the required keyword ``xp`` and trusts its inputs
+(validation happens once, in the public function). Operations outside the array API standard are
+reached through :mod:`ssltheory._backend`.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from types import ModuleType
+from typing import Any
+
+from ssltheory import _backend
+from ssltheory._warnings import DegenerateSpectrumWarning
+
+__all__ = [
+    "bottom_k",
+    "cluster_straddles",
+    "eigh_ascending",
+    "generalized_eigh",
+    "orthonormal_basis",
+    "projector",
+    "psd_inv_sqrt",
+    "psd_sqrt",
+    "sign_normalize",
+    "symmetrize",
+    "tie_tolerance",
+    "top_k",
+    "warn_if_tied",
+]
+
+
+def symmetrize(a: Any, *, xp: ModuleType) -> Any:
+    """``(a + aᵀ)/2``: removes rounding asymmetry before a symmetric eigensolver."""
+    return (a + a.mT) / 2
+
+
+def eigh_ascending(a: Any, *, xp: ModuleType) -> tuple[Any, Any]:
+    """All eigenpairs of a dense symmetric matrix, eigenvalues ascending."""
+    return xp.linalg.eigh(symmetrize(a, xp=xp))
+
+
+def generalized_eigh(a: Any, b: Any, *, xp: ModuleType, ridge: float = 0.0) -> tuple[Any, Any]:
+    """All eigenpairs of ``a v = w (b + ridge·I) v`` with ascending ``w``.
+
+    ``b`` must be positive definite, or positive semi-definite with ``ridge > 0`` (the ridge is
+    added to its diagonal). Eigenvectors are ``(b + ridge I)``-orthonormal.
+    """
+    a = symmetrize(a, xp=xp)
+    b = symmetrize(b, xp=xp)
+    if ridge:
+        b = b + ridge * xp.eye(b.shape[0], dtype=b.dtype, device=_backend.device(b))
+    return _backend.generalized_eigh(a, b, xp=xp)
+
+
+def bottom_k(a: Any, k: int, *, xp: ModuleType, tol: float = 0.0) -> tuple[Any, Any]:
+    """The ``k`` smallest eigenpairs of a symmetric matrix (dense or sparse), ascending.
+
+    Dense input: only the requested pairs are computed where the backend can (SciPy), otherwise
+    a full ``eigh`` is sliced. Sparse input: Lanczos (``which='SA'``) with tolerance ``tol``.
+    """
+    if _backend.is_sparse(a):
+        return _backend.sparse_eigsh(a, k, largest=False, tol=tol, xp=xp)
+    return _backend.eigh_partial(symmetrize(a, xp=xp), 0, k - 1, xp=xp)
+
+
+def top_k(a: Any, k: int, *, xp: ModuleType, tol: float = 0.0) -> tuple[Any, Any]:
+    """The ``k`` largest eigenpairs of a symmetric matrix (dense or sparse), **descending**."""
+    if _backend.is_sparse(a):
+        w, v = _backend.sparse_eigsh(a, k, largest=True, tol=tol, xp=xp)
+    else:
+        n = a.shape[0]
+        w, v = _backend.eigh_partial(symmetrize(a, xp=xp), n - k, n - 1, xp=xp)
+    return xp.flip(w, axis=0), xp.flip(v, axis=1)
+
+
+def psd_sqrt(a: Any, *, xp: ModuleType) -> Any:
+    """Symmetric square root of a positive semi-definite matrix (negative rounding clipped)."""
+    w, v = eigh_ascending(a, xp=xp)
+    w = xp.clip(w, min=0.0)
+    return (v * xp.sqrt(w)) @ v.mT
+
+
+def psd_inv_sqrt(a: Any, *, xp: ModuleType, rcond: float | None = None) -> Any:
+    """Pseudo-inverse square root of a PSD matrix; eigenvalues ``<= rcond·max`` are dropped."""
+    w, v = eigh_ascending(a, xp=xp)
+    if rcond is None:
+        rcond = a.shape[0] * float(xp.finfo(a.dtype).eps)
+    wmax = float(xp.max(w)) if w.shape[0] else 0.0
+    keep = w > rcond * max(wmax, 0.0)
+    safe = xp.where(keep, w, xp.ones_like(w))
+    inv = xp.where(keep, 1.0 / xp.sqrt(safe), xp.zeros_like(w))
+    return (v * inv) @ v.mT
+
+
+def orthonormal_basis(a: Any, *, xp: ModuleType, rcond: float | None = None) -> Any:
+    """Orthonormal basis of the column space of ``a`` (numerical rank from its SVD).
+
+    Columns with singular value ``<= rcond·σ_max`` (default ``max(shape)·eps``) are dropped.
+    """
+    u, s, _ = xp.linalg.svd(a, full_matrices=False)
+    if s.shape[0] == 0:
+        return u
+    if rcond is None:
+        rcond = max(a.shape) * float(xp.finfo(a.dtype).eps)
+    rank = int(xp.sum(xp.astype(s > rcond * s[0], xp.int32)))
+    return u[:, :rank]
+
+
+def projector(a: Any, *, xp: ModuleType) -> Any:
+    """Orthogonal projector onto the column space of ``a`` (``n x n``)."""
+    q = orthonormal_basis(a, xp=xp)
+    return q @ q.mT
+
+
+def sign_normalize(v: Any, *, xp: ModuleType) -> Any:
+    """Flip columns so that each one's largest-magnitude entry is positive (first index on ties).
+
+    This is the library's deterministic sign convention for eigenvectors (spec D11).
+    """
+    if v.shape[0] == 0 or v.shape[1] == 0:
+        return v
+    idx = xp.argmax(xp.abs(v), axis=0)  # argmax returns the first maximal index
+    picked = xp.take_along_axis(v, xp.reshape(idx, (1, -1)), axis=0)[0, :]
+    signs = xp.where(picked < 0, -xp.ones_like(picked), xp.ones_like(picked))
+    return v * signs
+
+
+def tie_tolerance(eigenvalues: Any, *, xp: ModuleType, tie_tol: float | None = None) -> float:
+    """Tolerance for calling two eigenvalues equal (spec D12).
+
+    ``tie_tol=None`` gives ``4*sqrt(eps)*max(1, max|λ|)``.
+    """
+    if tie_tol is not None:
+        return float(tie_tol)
+    scale = max(1.0, float(xp.max(xp.abs(eigenvalues)))) if eigenvalues.shape[0] else 1.0
+    return 4.0 * math.sqrt(float(xp.finfo(eigenvalues.dtype).eps)) * scale
+
+
+def cluster_straddles(eigenvalues: Any, k: int, *, xp: ModuleType, tol: float) -> bool:
+    """True if the eigenvalue cluster containing the ``k``-th kept value extends past ``k``.
+
+    ``eigenvalues`` are sorted in the order in which they are kept (ascending for Laplacians,
+    descending for adjacencies); the first ``k`` are kept. The cluster is
+    ``{j : |λ_j − λ_k| <= tol}``; it straddles when it contains an index ``>= k``.
+    """
+    n = eigenvalues.shape[0]
+    if k <= 0 or k >= n:
+        return False
+    return abs(float(eigenvalues[k]) - float(eigenvalues[k - 1])) <= tol
+
+
+def warn_if_tied(
+    eigenvalues: Any,
+    k: int,
+    *,
+    xp: ModuleType,
+    tie_tol: float | None = None,
+    kept_weight_positive: bool = True,
+    what: str = "eigenvalue",
+    stacklevel: int = 3,
+) -> bool:
+    """Warn :class:`DegenerateSpectrumWarning` when keeping the first ``k`` values is ambiguous.
+
+    Returns ``True`` (``tied``) when the cluster of the ``k``-th kept value extends past ``k`` and
+    the weight kept at ``k`` is positive (spec D12); degeneracy wholly inside or outside the kept
+    set is silent.
+    """
+    tol = tie_tolerance(eigenvalues, xp=xp, tie_tol=tie_tol)
+    tied = kept_weight_positive and cluster_straddles(eigenvalues, k, xp=xp, tol=tol)
+    if tied:
+        warnings.warn(
+            f"the {what} kept at position {k} ({float(eigenvalues[k - 1]):.6g}) is tied with the "
+            f"next one ({float(eigenvalues[k]):.6g}, tolerance {tol:.3g}): the optimal subspace is "
+            "not unique; a deterministic basis of the tied eigenspace is returned. Compare "
+            "invariants (loss, spectrum) or change n_components to include the whole cluster.",
+            DegenerateSpectrumWarning,
+            stacklevel=stacklevel,
+        )
+    return tied
