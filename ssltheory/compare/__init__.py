@@ -1,0 +1,30 @@
+"""Theory versus measurement: compare a closed-form optimum with a trained representation.
+
+Each comparison is invariant to exactly what the theory leaves free:
+
+- :func:`principal_angles`, :func:`subspace_distance`: only the column space matters
+  (any invertible mixing of the features is free);
+- :func:`procrustes`, :func:`gram_distance`: a right orthogonal transform is free (optionally
+  a translation too); scale is not;
+- :func:`linear_cka`: orthogonal transforms, isotropic scaling and translations are free;
+- :func:`loss_gap`: only the loss value is compared.
+
+All accept arrays of any array-API backend (NumPy, CuPy, PyTorch, array-api-strict ...) and
+compute on the inputs' backend and device. Arrays (angles, rotations) come back on that backend;
+scalar summaries come back as Python floats (one device synchronisation per call), ready for
+reports and assertions.
+"""
+
+from ssltheory.compare._alignment import LossGap, gram_distance, linear_cka, loss_gap
+from ssltheory.compare._subspace import ProcrustesResult, principal_angles, procrustes, subspace_distance
+
+__all__ = [
+    "LossGap",
+    "ProcrustesResult",
+    "gram_distance",
+    "linear_cka",
+    "loss_gap",
+    "principal_angles",
+    "procrustes",
+    "subspace_distance",
+]
