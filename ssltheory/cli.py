@@ -1,0 +1,129 @@
+"""Command-line interface: ``ssltheory list`` and ``ssltheory verify`` (the verification report).
+
+Exit status: 0 when every gating claim passes, 1 when one fails, 2 on bad arguments or an
+unavailable backend (one-line message, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+__all__ = ["main"]
+
+
+class _ArgumentError(Exception):
+    """Bad command-line input: reported in one line with exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ssltheory import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="ssltheory",
+        description="Check the theory of self-supervised learning: closed forms against independent "
+        "measurements, on any array backend.",
+    )
+    parser.add_argument("--version", action="version", version=f"ssltheory {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p_list = sub.add_parser("list", help="list the registered claims, one line each")
+    p_list.add_argument("--area", help="only the claims of this area (e.g. graphs, spectral)")
+
+    p_ver = sub.add_parser(
+        "verify",
+        help="run the claims on built-in synthetic problems and write a report",
+        description="Run every registered claim (or a selection) on built-in synthetic problems, print a "
+        "table (claim, predicted, measured, error, tolerance, result) and write report.json, report.md "
+        "and figures (when matplotlib is installed). Exit status 1 if a gating claim fails.",
+    )
+    p_ver.add_argument("--area", help="only the claims of this area")
+    p_ver.add_argument("--claim", action="append", metavar="ID", help="only this claim (repeatable)")
+    p_ver.add_argument(
+        "--backend",
+        default="numpy",
+        help="array backend: numpy (default), array_api_strict, cupy or torch",
+    )
+    p_ver.add_argument("--seed", type=int, default=0, help="seed of the synthetic problems (default 0)")
+    p_ver.add_argument(
+        "--out", default="ssltheory-report", help="report directory (default ./ssltheory-report)"
+    )
+    p_ver.add_argument("--quick", action="store_true", help="fewer, smaller problems (under a minute)")
+    p_ver.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p_ver.add_argument("--no-figures", action="store_true", help="do not draw figures")
+    return parser
+
+
+def _select(args: argparse.Namespace):
+    from ssltheory import claims
+
+    if args.claim:
+        try:
+            selected = [claims.get(cid) for cid in args.claim]
+        except KeyError as exc:
+            raise _ArgumentError(exc.args[0]) from None
+        if args.area:
+            selected = [c for c in selected if c.area == args.area]
+    else:
+        selected = claims.all_claims(args.area)
+    if not selected:
+        known = ", ".join(claims.areas())
+        raise _ArgumentError(f"no claims match area {args.area!r}; areas with claims: {known}")
+    return selected
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from ssltheory import claims
+
+    selected = claims.all_claims(args.area)
+    if not selected:
+        raise _ArgumentError(f"no claims in area {args.area!r}; areas: {', '.join(claims.areas())}")
+    width = max(len(c.id) for c in selected)
+    for c in selected:
+        tag = "" if c.gating else " [report-only]"
+        print(f"{c.id.ljust(width)}  {c.statement} ({c.spec}){tag}")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from ssltheory import _backend, claims
+
+    selected = _select(args)
+    try:
+        xp = _backend.namespace_for(args.backend)
+    except (ValueError, RuntimeError) as exc:
+        raise _ArgumentError(f"backend {args.backend!r} is not available: {exc}") from None
+    start = time.perf_counter()
+    verdicts = claims.run_claims(
+        selected, xp=xp, seed=args.seed, quick=args.quick, progress=not args.no_progress
+    )
+    elapsed = time.perf_counter() - start
+    summaries = claims.summarize(selected, verdicts)
+    print(claims.format_table(summaries))
+    meta = {"backend": args.backend, "seed": args.seed, "quick": args.quick, "seconds": round(elapsed, 2)}
+    written = claims.write_report(summaries, args.out, meta=meta, figures=not args.no_figures)
+    n_fig = sum(k.startswith("figure:") for k in written)
+    print(f"\nreport: {written['markdown']}, {written['json']}" + (f", {n_fig} figure(s)" if n_fig else ""))
+    print(f"{len(verdicts)} checks on {args.backend} in {elapsed:.1f} s")
+    failed = [s for s in summaries if not s.passed and s.claim.gating]
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ssltheory`` console script; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "list":
+            return _cmd_list(args)
+        return _cmd_verify(args)
+    except _ArgumentError as exc:
+        print(f"ssltheory: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
