@@ -16,7 +16,14 @@ from ssltheory.claims._core import Claim
 __all__ = ["all_claims", "areas", "get", "register", "unregister"]
 
 _REGISTRY: dict[str, Claim] = {}
-_BUILTIN_MODULES = ("ssltheory.claims._graphs",)
+_BUILTIN_MODULES = (
+    "ssltheory.claims._graphs",
+    "ssltheory.claims._spectral",
+    "ssltheory.claims._nets",
+    "ssltheory.claims._kernel",
+    "ssltheory.claims._independence",
+    "ssltheory.claims._splines",
+)
 _loaded = False
 
 
