@@ -35,7 +35,7 @@ def test_every_claim_passes_on_every_backend(xp, claim_id, rng_seed):
 
 
 @pytest.mark.parametrize("claim_id", ALL_IDS)
-@settings(max_examples=8)
+@settings(max_examples=3)  # 3 extra seeds per claim and backend keep the default run short
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
 def test_every_claim_passes_for_drawn_seeds(xp, claim_id, seed):
     claim = claims.get(claim_id)

@@ -18,7 +18,9 @@ __all__ = ["all_claims", "areas", "get", "register", "unregister"]
 _REGISTRY: dict[str, Claim] = {}
 _BUILTIN_MODULES = (
     "ssltheory.claims._graphs",
+    "ssltheory.claims._losses",
     "ssltheory.claims._spectral",
+    "ssltheory.claims._spectral_contrastive",
     "ssltheory.claims._nets",
     "ssltheory.claims._kernel",
     "ssltheory.claims._independence",
