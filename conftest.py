@@ -16,6 +16,13 @@ from hypothesis import HealthCheck, settings
 
 from ssltheory import _backend
 
+try:  # tiny dense problems: one BLAS thread avoids spin-waiting on a shared 2-core machine
+    from threadpoolctl import threadpool_limits
+
+    _BLAS_LIMIT = threadpool_limits(limits=int(os.environ.get("SSLTHEORY_TEST_BLAS_THREADS", "1")))
+except ImportError:  # threadpoolctl comes with scikit-learn (a test dependency)
+    _BLAS_LIMIT = None
+
 settings.register_profile(
     "ci",
     derandomize=True,

@@ -16,7 +16,7 @@ from scipy.optimize import minimize
 
 from ssltheory import _backend
 
-__all__ = []  # private helper of the claim modules
+__all__ = ["loss_on_host", "minimize_multistart"]  # private module: used by the claim modules
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,163 @@
+"""Spectral contrastive loss closed form: Eckart–Young on the normalised adjacency (spec §4.5)."""
+
+from __future__ import annotations
+
+import math
+from types import ModuleType
+from typing import Any
+
+from ssltheory import _backend, _linalg, _validation
+from ssltheory.spectral._results import SpectralSolution
+
+__all__ = ["spectral_contrastive_embedding"]
+
+_WEIGHTINGS = ("degree", "none")
+
+
+def _inv_sqrt_degree(d: Any, *, xp: ModuleType) -> Any:
+    """``d^{-1/2}`` with degree-0 entries set to 0."""
+    positive = d > 0
+    safe = xp.where(positive, d, xp.ones_like(d))
+    return xp.where(positive, 1.0 / xp.sqrt(safe), xp.zeros_like(d))
+
+
+def _degrees(graph: Any, *, xp: ModuleType) -> Any:
+    """Row sums (diagonal included) as a dense 1-D array of the graph's backend."""
+    if _backend.is_sparse(graph):
+        return xp.reshape(xp.asarray(graph.sum(axis=1)), (-1,))
+    return xp.sum(graph, axis=1)
+
+
+def _operator(graph: Any, weighting: str, *, xp: ModuleType) -> tuple[Any, Any]:
+    """The matrix whose top eigenpairs give the optimum (``Ā`` or ``G``) and ``d^{-1/2}``."""
+    if weighting == "none":
+        return graph, None
+    inv = _inv_sqrt_degree(_degrees(graph, xp=xp), xp=xp)
+    if _backend.is_sparse(graph):
+        sp = _backend.sparse_module(xp)
+        scale = sp.diags(inv)
+        return (scale @ graph @ scale).tocsr(), inv
+    return graph * (inv[:, None] * inv[None, :]), inv
+
+
+def spectral_contrastive_embedding(
+    graph: Any, /, *, n_components: int, weighting: str = "degree", tie_tol: float | None = None
+) -> SpectralSolution:
+    r"""Optimal embedding of the spectral contrastive loss (HaoChen et al. 2021) on a graph.
+
+    With ``weighting="degree"`` the loss equals
+    :math:`\lVert UU^\top-\bar A\rVert_F^2-\lVert\bar A\rVert_F^2` in :math:`U=D_w^{1/2}F`,
+    :math:`\bar A=D_G^{-1/2}GD_G^{-1/2}`, so by Eckart–Young
+
+    .. math::
+
+        U^* = E_K\,\mathrm{diag}\big(\sqrt{(\omega_k)_+}\big),\qquad
+        F^* = \sqrt{\mathrm{vol}}\,D_G^{-1/2}U^*,\qquad
+        \mathcal L_{\rm SC}^* = -\sum_{k\le K}(\omega_k)_+^2,
+
+    where :math:`(\omega_k, e_k)` are the top-:math:`K` eigenpairs of :math:`\bar A` (descending).
+    With ``weighting="none"``, :math:`G` replaces :math:`\bar A` and :math:`F^*=U^*`.
+
+    Parameters
+    ----------
+    graph : array or sparse matrix, shape (n_samples, n_samples)
+        Symmetric, non-negative, finite graph; its diagonal is used as given (self-pairs are
+        positives, spec D2). SciPy / ``cupyx`` sparse matrices use a partial Lanczos solver.
+    n_components : int
+        :math:`K\ge1`; columns beyond the number of positive eigenvalues (or beyond
+        ``n_samples``) are zero.
+    weighting : {"degree", "none"}, default "degree"
+        ``"degree"``: :math:`w_{ij}=G_{ij}/\mathrm{vol}`, :math:`w_i=d_i/\mathrm{vol}`;
+        ``"none"``: :math:`w_{ij}=G_{ij}`, :math:`w_i=1` (spec D8).
+    tie_tol : float, optional
+        Tolerance for calling eigenvalues tied (spec D12); default
+        :math:`4\sqrt{\epsilon}\max(1,\max_k|\omega_k|)`.
+
+    Returns
+    -------
+    SpectralSolution
+        ``embedding`` :math:`F^*` (dense, ``(n_samples, n_components)``; rows of degree-0 nodes
+        are 0 for ``"degree"``), ``eigenvalues`` :math:`\omega_1\ge\dots\ge\omega_K`,
+        ``scales`` :math:`(\omega_k)_+`, ``rank`` :math:`\min(K,\#\{\omega>0\})`, ``loss``
+        :math:`\mathcal L_{\rm SC}^*`, ``tied``.
+
+    Raises
+    ------
+    ValueError
+        If ``graph`` is invalid (D2), has no edge (``"degree"``: :math:`\mathrm{vol}=0`), or
+        ``weighting`` is unknown.
+    TypeError
+        If ``graph`` is not an array or ``n_components`` is not an integer.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        If :math:`\omega_K>0` is tied with :math:`\omega_{K+1}` (the optimal subspace is not unique).
+
+    See Also
+    --------
+    simclr_embedding : the exact SimCLR optimum on balanced class graphs.
+
+    Notes
+    -----
+    spec/spectral.md §2.5, §4.5 [derived], §5 item 12. Unique: :math:`UU^\top` (and the loss)
+    when no positive eigenvalue is tied across :math:`K`; free: a rotation :math:`R`
+    (:math:`R=I` here, eigenvector signs per D11). Cost: dense, a partial symmetric
+    eigendecomposition (SciPy ``subset_by_index``; full ``eigh`` elsewhere), :math:`O(N^2K)` to
+    :math:`O(N^3)`; sparse, Lanczos (``eigsh``) at :math:`O(\mathrm{nnz}\,K)` per iteration.
+
+    References
+    ----------
+    J. Z. HaoChen, C. Wei, A. Gaidon, T. Ma, *Provable Guarantees for Self-Supervised Deep
+    Learning with Spectral Contrastive Loss*, NeurIPS 2021, arXiv:2106.04156.
+    R. Balestriero, Y. LeCun, arXiv:2205.11508.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.graphs import augmentation_graph
+    >>> from ssltheory.spectral import spectral_contrastive_embedding
+    >>> sol = spectral_contrastive_embedding(augmentation_graph(3, 2), n_components=3)
+    >>> print(np.round(sol.eigenvalues, 6), sol.rank, round(sol.loss, 6))
+    [1. 1. 1.] 3 -3.0
+    """
+    xp = _backend.get_namespace(graph)
+    graph = _validation.check_graph(graph, xp=xp, diagonal="keep")
+    k = _validation.check_int(n_components, name="n_components", minimum=1)
+    if weighting not in _WEIGHTINGS:
+        raise ValueError(
+            f"weighting must be one of {', '.join(map(repr, _WEIGHTINGS))}, received {weighting!r}"
+        )
+    n_nodes = graph.shape[0]
+    degrees = _degrees(graph, xp=xp)
+    vol = float(xp.sum(degrees))
+    if weighting == "degree" and vol <= 0:
+        raise ValueError("graph must have at least one edge for weighting='degree' (vol = 0)")
+    op, inv = _operator(graph, weighting, xp=xp)
+    n_pairs = min(k + 1, n_nodes)
+    if _backend.is_sparse(op) and n_pairs >= n_nodes - 1:
+        op = op.toarray()  # Lanczos needs k < N - 1; tiny problems go dense
+    w, e = _linalg.top_k(op, n_pairs, xp=xp)
+    kept = min(k, n_nodes)
+    tied = _linalg.warn_if_tied(
+        w,
+        kept,
+        xp=xp,
+        tie_tol=tie_tol,
+        kept_weight_positive=bool(float(w[kept - 1]) > 0),
+        what="adjacency eigenvalue",
+    )
+    w, e = w[:kept], _linalg.sign_normalize(e[:, :kept], xp=xp)
+    scales = xp.clip(w, min=0.0)
+    u = e * xp.sqrt(scales)
+    if weighting == "degree":
+        u = math.sqrt(vol) * (inv[:, None] * u)
+    dev = _backend.device(u)
+    if k > kept:
+        u = xp.concat([u, xp.zeros((n_nodes, k - kept), dtype=u.dtype, device=dev)], axis=1)
+        pad = xp.zeros((k - kept,), dtype=w.dtype, device=dev)
+        w, scales = xp.concat([w, pad]), xp.concat([scales, pad])
+    tol = _linalg.tie_tolerance(w, xp=xp, tie_tol=tie_tol)
+    rank = int(xp.sum(xp.astype(w > tol, xp.int32)))
+    loss = -float(xp.sum(scales * scales))
+    return SpectralSolution(embedding=u, eigenvalues=w, scales=scales, rank=rank, loss=loss, tied=tied)
