@@ -5,9 +5,23 @@ frozen result (:class:`SpectralSolution`, :class:`LinearSolution`) holding the d
 representative of the optimal set, the operator eigenvalues used, the rank and the optimal loss.
 """
 
+from ssltheory.spectral._barlow_twins import barlow_twins_embedding, barlow_twins_linear_weights, graph_cca
+from ssltheory.spectral._linear import vicreg_linear_weights
 from ssltheory.spectral._results import LinearSolution, SpectralSolution
+from ssltheory.spectral._simclr import simclr_embedding
+from ssltheory.spectral._spectral_contrastive import spectral_contrastive_embedding
+from ssltheory.spectral._vicreg import laplacian_eigenmaps, vicreg_embedding, wmse_embedding
 
 __all__ = [
     "LinearSolution",
     "SpectralSolution",
+    "barlow_twins_embedding",
+    "barlow_twins_linear_weights",
+    "graph_cca",
+    "laplacian_eigenmaps",
+    "simclr_embedding",
+    "spectral_contrastive_embedding",
+    "vicreg_embedding",
+    "vicreg_linear_weights",
+    "wmse_embedding",
 ]

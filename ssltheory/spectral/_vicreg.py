@@ -1,0 +1,554 @@
+r"""VICReg, W-MSE and Laplacian Eigenmaps closed forms on a relation graph (spec/spectral.md §4.2).
+
+All three reduce to the bottom eigenpairs of a graph Laplacian on the complement of a known null
+vector: :math:`L` on :math:`\mathbf 1^\perp` (VICReg, W-MSE) and :math:`L_{\rm sym}` on
+:math:`(D_G^{1/2}\mathbf 1)^\perp` (Laplacian Eigenmaps). Dense graphs use the spec's recipe
+(``eigh`` of the operator plus a rank-one shift that moves the null vector to the top of the
+spectrum, only the needed pairs computed where the backend can); SciPy / ``cupyx.scipy`` sparse
+graphs use Lanczos on :math:`s'I - L` (largest pairs), then a Rayleigh–Ritz step on the
+complement, with residuals checked.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from types import ModuleType
+from typing import Any
+
+from ssltheory import _backend, _linalg, _validation
+from ssltheory._warnings import NotConvergedWarning
+from ssltheory.spectral._results import SpectralSolution
+
+__all__ = ["laplacian_eigenmaps", "vicreg_embedding", "wmse_embedding"]
+
+_PENALTIES = ("square", "squared_hinge")
+
+
+# ----------------------------------------------------------------------------- private kernels
+def _dense_laplacian(g: Any, *, xp: ModuleType) -> Any:
+    """``L = diag(G1) - G``; the diagonal of ``G`` cancels exactly in this form (spec D2)."""
+    n = g.shape[0]
+    idx = xp.arange(n, device=_backend.device(g))
+    eye = idx[:, None] == idx[None, :]
+    d = xp.sum(g, axis=1)
+    return xp.where(eye, d[:, None] - g, -g)
+
+
+def _off_diagonal_degree(g: Any, *, xp: ModuleType) -> Any:
+    """Degrees of ``G`` without its diagonal (dense or sparse), a dense 1-D array."""
+    if _backend.is_sparse(g):
+        ones = xp.ones((g.shape[0],), dtype=g.dtype, device=_backend.device(g))
+        total = xp.reshape(xp.asarray(g @ ones), (-1,))
+        return total - xp.asarray(g.diagonal())
+    return xp.sum(g, axis=1) - xp.linalg.diagonal(g)
+
+
+def _deterministic_start(n: int, *, dtype: Any, xp: ModuleType, device: Any) -> Any:
+    """A fixed, generic Lanczos start vector (closed forms take no ``rng``)."""
+    t = xp.arange(n, dtype=dtype, device=device)
+    return 1.0 + 0.5 * xp.sin(1.618 * t + 0.5)
+
+
+def _bottom_on_complement(op: Any, q: Any, k: int, *, shift: float, xp: ModuleType) -> tuple[Any, Any]:
+    """The ``k`` smallest eigenpairs (ascending) of a symmetric PSD ``op`` restricted to ``q⊥``.
+
+    ``q`` is a unit null vector of ``op`` and ``shift`` exceeds ``λ_max(op)``; ``k <= n - 1``.
+    Dense: bottom ``k`` pairs of ``op + shift·q qᵀ`` (``q`` moves to the top). Sparse: the
+    ``k + 1`` largest pairs of ``shift·I - op`` by Lanczos (``q`` is the largest), ``q``
+    projected out, Rayleigh–Ritz on the remaining ``k``-dimensional space, residuals checked;
+    densified when ``k + 2 >= n`` (Lanczos needs fewer pairs than the dimension).
+    """
+    n = q.shape[0]
+    if _backend.is_sparse(op) and k + 2 < n:
+        sp = _backend.sparse_module(xp)
+        a = sp.identity(n, dtype=op.dtype, format="csr") * shift - op
+        v0 = _deterministic_start(n, dtype=q.dtype, xp=xp, device=_backend.device(q))
+        _, v = _backend.sparse_eigsh(a, k + 1, largest=True, tol=0.0, xp=xp, v0=v0)
+        v = v - q[:, None] * (q[None, :] @ v)
+        u, _, _ = xp.linalg.svd(v, full_matrices=False)
+        basis = u[:, :k]
+        small = basis.mT @ xp.asarray(op @ basis)
+        w, y = _linalg.eigh_ascending(small, xp=xp)
+        vec = basis @ y
+        resid = xp.asarray(op @ vec) - vec * w[None, :]
+        eps = float(xp.finfo(q.dtype).eps)
+        # Lanczos at tol=0 converges to ~eps·‖op‖ per pair; 4·sqrt(eps)·shift flags a failure
+        # (cupyx eigsh has known silent failures, spec/backends.md §2.2) with a wide margin
+        if float(xp.max(xp.abs(resid))) <= 4.0 * math.sqrt(eps) * shift:
+            return w, vec
+        warnings.warn(
+            "the sparse eigensolver returned inaccurate eigenpairs (residual check failed); "
+            "recomputing them with a dense eigensolver",
+            NotConvergedWarning,
+            stacklevel=4,
+        )
+    if _backend.is_sparse(op):
+        op = op.toarray()
+    a = _linalg.symmetrize(op + shift * (q[:, None] * q[None, :]), xp=xp)
+    return _backend.eigh_partial(a, 0, k - 1, xp=xp)
+
+
+def _laplacian_pairs(g: Any, k: int, *, xp: ModuleType) -> tuple[Any, Any]:
+    """Bottom ``k`` eigenpairs of ``L`` on ``1⊥`` (spec §4.2 recipe), ascending."""
+    n = g.shape[0]
+    deg = _off_diagonal_degree(g, xp=xp)
+    shift = 2.0 * float(xp.max(deg)) + 1.0  # > λ_max(L) <= 2 max_i d_i
+    if _backend.is_sparse(g):
+        from ssltheory.graphs import graph_laplacian
+
+        op = graph_laplacian(g)
+    else:
+        op = _dense_laplacian(g, xp=xp)
+    q = xp.full((n,), 1.0 / math.sqrt(n), dtype=deg.dtype, device=_backend.device(deg))
+    return _bottom_on_complement(op, q, k, shift=shift, xp=xp)
+
+
+def _check_weights(
+    variance_weight: Any, covariance_weight: Any, invariance_weight: Any
+) -> tuple[float, float, float]:
+    alpha = _validation.check_positive(variance_weight, name="variance_weight")
+    beta = _validation.check_positive(covariance_weight, name="covariance_weight")
+    gamma = _validation.check_positive(invariance_weight, name="invariance_weight", strict=False)
+    return alpha, beta, gamma
+
+
+def _check_penalty(variance_penalty: Any) -> str:
+    if variance_penalty == "hinge":
+        raise ValueError(
+            "variance_penalty='hinge' (the paper's max(0, 1 - sqrt(Cov_kk)) listing) has no closed form: "
+            "its optimum is not the diagonal spectral form and has correlated columns for small "
+            "covariance_weight/variance_weight (spec/spectral.md §4.2c). Use 'square' or 'squared_hinge' "
+            "here, or minimise ssltheory.losses.VICRegLoss(variance_penalty='hinge') numerically"
+        )
+    if variance_penalty not in _PENALTIES:
+        raise ValueError(
+            "variance_penalty must be 'square' or 'squared_hinge' (closed forms), "
+            f"received {variance_penalty!r}"
+        )
+    return variance_penalty
+
+
+def _check_ddof(ddof: Any, n: int) -> int:
+    ddof = _validation.check_int(ddof, name="ddof", minimum=0)
+    if ddof >= n:
+        raise ValueError(
+            f"ddof must be < n_samples = {n} (the covariance divides by M = n_samples - ddof > 0), "
+            f"received {ddof}"
+        )
+    return ddof
+
+
+def _vicreg_scales(
+    lam: Any, k: int, *, alpha: float, beta: float, gamma_p: float, xp: ModuleType
+) -> tuple[Any, Any]:
+    r"""Covariance eigenvalues :math:`c` (length ``k``) and diagonal of Cov at the optimum.
+
+    ``lam`` holds the ``k_eff <= k`` kept eigenvalues (ascending); ``c_j = 0`` for ``j >= k_eff``.
+    :math:`\beta\ge\alpha`: :math:`c=(1-\gamma'\lambda/\alpha)_+`, Cov diagonal.
+    :math:`\alpha>\beta`: the fixed point :math:`c=((\alpha-(\alpha-\beta)S/K-\gamma'\lambda)/\beta)_+`,
+    solved exactly: for an active prefix of size ``m`` the equation is linear in ``S``; the
+    candidate whose ``S`` satisfies the fixed-point equation is the solution (it is unique since the
+    right-hand side decreases in ``S``). Cov then has the constant diagonal ``S/K``.
+    """
+    k_eff = lam.shape[0]
+    dtype, dev = lam.dtype, _backend.device(lam)
+    pad = xp.zeros((k - k_eff,), dtype=dtype, device=dev)
+    if beta >= alpha:
+        c = xp.clip(1.0 - gamma_p * lam / alpha, min=0.0)
+        c = xp.concat([c, pad])
+        return c, c
+    m = xp.arange(k_eff + 1, dtype=dtype, device=dev)
+    prefix = xp.concat([xp.zeros((1,), dtype=dtype, device=dev), xp.cumulative_sum(lam)])
+    s_cand = (m * alpha - gamma_p * prefix) / (beta + m * (alpha - beta) / k)
+    t = alpha - (alpha - beta) * s_cand / k  # (k_eff + 1,)
+    c_cand = xp.clip((t[:, None] - gamma_p * lam[None, :]) / beta, min=0.0)
+    residual = xp.abs(xp.sum(c_cand, axis=1) - s_cand)
+    best = int(xp.argmin(residual))
+    c = xp.concat([c_cand[best, :], pad])
+    s = xp.sum(c)
+    return c, xp.full((k,), 1.0, dtype=dtype, device=dev) * (s / k)
+
+
+def _equal_diagonal_rotation(c: Any, *, xp: ModuleType) -> Any:
+    """Orthogonal ``R`` with ``diag(Rᵀ diag(c) R) = mean(c)`` (Givens sweep of spec §4.2b)."""
+    k = c.shape[0]
+    dtype, dev = c.dtype, _backend.device(c)
+    idx = xp.arange(k, device=dev)
+    eye = xp.astype(idx[:, None] == idx[None, :], dtype)
+    a = eye * c[None, :]
+    r = eye
+    t = float(xp.sum(c)) / k
+    tol = 4.0 * k * float(xp.finfo(dtype).eps) * max(1.0, float(xp.max(xp.abs(c))))
+    open_ = list(range(k))
+    for _ in range(k - 1):
+        diag = [float(a[p, p]) for p in open_]
+        i = open_[max(range(len(open_)), key=lambda p: diag[p])]
+        j = open_[min(range(len(open_)), key=lambda p: diag[p])]
+        aii, ajj, aij = float(a[i, i]) - t, float(a[j, j]) - t, float(a[i, j])
+        if aii <= tol:
+            break
+        # root of (A_jj - t)θ² + 2 A_ij θ + (A_ii - t) = 0 in the cancellation-free form
+        disc = math.sqrt(aij * aij - ajj * aii)  # > 0 since (A_ii - t)(A_jj - t) < 0
+        theta = -aii / (aij + math.copysign(disc, aij) if aij != 0 else disc)
+        co = 1.0 / math.sqrt(1.0 + theta * theta)
+        si = theta * co
+        ei = xp.astype(idx == i, dtype)
+        ej = xp.astype(idx == j, dtype)
+        q = (
+            eye
+            + (co - 1.0) * (ei[:, None] * ei[None, :] + ej[:, None] * ej[None, :])
+            + si * (ej[:, None] * ei[None, :] - ei[:, None] * ej[None, :])
+        )
+        a = q.mT @ a @ q
+        r = r @ q
+        open_.remove(i)
+    return r
+
+
+def _vicreg_loss_value(
+    c: Any, diag: Any, lam: Any, *, alpha: float, beta: float, gamma_p: float, xp
+) -> float:
+    """Loss at Cov with eigenvalues ``c`` and diagonal ``diag``, paired with ``lam`` (paper form)."""
+    k_eff = lam.shape[0]
+    var = alpha * xp.sum((1.0 - diag) ** 2)
+    cov = beta * (xp.sum(c**2) - xp.sum(diag**2))
+    inv = 2.0 * gamma_p * xp.sum(c[:k_eff] * lam)
+    return float(var + xp.clip(cov, min=0.0) + inv)
+
+
+def _pad_columns(z: Any, k: int, *, xp: ModuleType) -> Any:
+    if z.shape[1] == k:
+        return z
+    extra = xp.zeros((z.shape[0], k - z.shape[1]), dtype=z.dtype, device=_backend.device(z))
+    return xp.concat([z, extra], axis=1)
+
+
+def _pad_eigenvalues(lam: Any, k: int, *, xp: ModuleType) -> Any:
+    if lam.shape[0] == k:
+        return lam
+    extra = xp.full((k - lam.shape[0],), math.inf, dtype=lam.dtype, device=_backend.device(lam))
+    return xp.concat([lam, extra])
+
+
+def _prepare_graph(graph: Any, *, xp: ModuleType) -> Any:
+    g = _validation.check_graph(graph, xp=xp, diagonal="ignore")
+    if g.shape[0] < 2:
+        raise ValueError(f"graph must have at least 2 nodes, received shape {tuple(g.shape)}")
+    return g
+
+
+# ----------------------------------------------------------------------------- public functions
+def vicreg_embedding(
+    graph: Any,
+    /,
+    *,
+    n_components: int,
+    variance_weight: float = 1.0,
+    covariance_weight: float = 1.0,
+    invariance_weight: float = 1.0,
+    variance_penalty: str = "square",
+    ddof: int = 1,
+    tie_tol: float | None = None,
+) -> SpectralSolution:
+    r"""Closed-form global minimiser of VICReg (squared variance penalty) over embeddings ``Z``.
+
+    .. math::
+
+        \min_{Z\in\mathbb R^{N\times K}}\ \alpha\sum_k v(C_{kk}) + \beta\sum_{k\ne l}C_{kl}^2
+        + \frac{2\gamma}{N}\mathrm{Tr}(Z^\top LZ),\qquad C=\mathrm{Cov}(Z)=\frac{Z^\top HZ}{M},
+
+    :math:`v(c)=(1-c)^2` or :math:`\max(0,1-c)^2`, :math:`M=N-\mathrm{ddof}`,
+    :math:`\gamma'=\gamma M/N`, :math:`(\lambda_k,u_k)` the eigenpairs of :math:`L` on
+    :math:`\mathbf 1^\perp` (ascending). Solution :math:`Z^*=[u_1\dots u_K]\,
+    \mathrm{diag}(\sqrt{Mc_k})\,R`:
+
+    - :math:`\beta\ge\alpha`: :math:`c_k=(1-\gamma'\lambda_k/\alpha)_+`, :math:`R=I`,
+      :math:`\mathcal L^*=\alpha\sum_k(1-c_k^2)`;
+    - :math:`\alpha>\beta`: :math:`c_k=\big((\alpha-(\alpha-\beta)S/K-\gamma'\lambda_k)/\beta\big)_+`,
+      :math:`S=\sum_kc_k` (unique fixed point), :math:`R` a Givens rotation making every
+      :math:`C_{kk}=S/K`, :math:`\mathcal L^*=\alpha K-2\alpha S+\beta\sum c_k^2+(\alpha-\beta)S^2/K
+      +2\gamma'\sum_kc_k\lambda_k`.
+
+    Parameters
+    ----------
+    graph : array or sparse matrix, shape (n_samples, n_samples)
+        Symmetric, non-negative, finite relation graph :math:`G` (dense array of any array-API
+        backend, or a SciPy / ``cupyx.scipy`` sparse matrix); its diagonal cancels and is ignored.
+        Integer graphs are promoted to float64.
+    n_components : int
+        :math:`K\ge1`. Beyond :math:`N-1` there is no new direction (:math:`c_k=0`): for
+        :math:`\beta\ge\alpha` the extra columns are constant (zero after centring) and add
+        :math:`\alpha` each; for :math:`\alpha>\beta` the equal-diagonal rotation spreads the
+        variance over all :math:`K` columns and each extra column adds less than :math:`\alpha`.
+    variance_weight : float, default 1.0
+        :math:`\alpha>0` (Bardes et al. :math:`\mu`, ``std_coeff``).
+    covariance_weight : float, default 1.0
+        :math:`\beta>0` (Bardes et al. :math:`\nu`, ``cov_coeff``).
+    invariance_weight : float, default 1.0
+        :math:`\gamma\ge0` (Bardes et al. :math:`\lambda`, ``sim_coeff``).
+    variance_penalty : {"square", "squared_hinge"}, default "square"
+        Both have the same optimum (the optimal :math:`C_{kk}\le1`, where they agree).
+        ``"hinge"`` (the paper's listing) has no closed form and raises.
+    ddof : int, default 1
+        Covariance normaliser :math:`M=N-\mathrm{ddof}` (spec D3).
+    tie_tol : float, optional
+        Tolerance for tied eigenvalues (spec D12); default :math:`4\sqrt{\epsilon}\max(1,|\lambda|)`.
+
+    Returns
+    -------
+    SpectralSolution
+        ``embedding`` (N, K) with zero column means; ``eigenvalues`` :math:`\lambda_k` (``inf`` for
+        columns beyond :math:`N-1`); ``scales`` :math:`c_k` (eigenvalues of :math:`C`); ``rank`` =
+        :math:`\#\{c_k>0\}`; ``loss`` (paper convention); ``tied``.
+
+    Raises
+    ------
+    TypeError
+        ``graph`` not an array, complex dtype; weights or integers of the wrong type.
+    ValueError
+        ``graph`` not square, asymmetric, negative, non-finite or with fewer than 2 nodes;
+        ``variance_penalty="hinge"`` or unknown; weights out of range; ``ddof >= n_samples``.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        An eigenvalue cluster straddles :math:`K` with :math:`c_K>0` (optimal subspace not
+        unique; ``tied=True``).
+
+    See Also
+    --------
+    wmse_embedding : the :math:`\alpha,\beta\to\infty` limit.
+    ssltheory.losses.VICRegLoss : the evaluator (``loss`` equals it at ``embedding``).
+
+    Notes
+    -----
+    spec/spectral.md §4.2a–b, D3, D4, D11–D13; proofs_checks/test_vicreg_stationarity.py. Unique:
+    the loss, the spectrum :math:`c`, and (without ties) the span of the columns with
+    :math:`c_k>0`; free: a translation, any :math:`R\in O(K)` if :math:`\alpha=\beta`, signed
+    permutations if :math:`\beta>\alpha`, rotations keeping the diagonal equal if
+    :math:`\alpha>\beta`. Rank :math:`\#\{\lambda_k<\alpha/\gamma'\}` for :math:`\beta\ge\alpha`
+    (complete collapse iff :math:`\gamma'\lambda_1\ge\alpha`). The :math:`\alpha>\beta` fixed point
+    is solved exactly (piecewise-linear in :math:`S`), not by bisection; :math:`S/K\le1` always,
+    so ``"squared_hinge"`` never needs a separate treatment. Cost: dense :math:`O(N^2K)` with
+    SciPy (``subset_by_index``), :math:`O(N^3)` elsewhere; sparse Lanczos
+    :math:`O(\mathrm{nnz}\cdot K)` per iteration.
+
+    References
+    ----------
+    R. Balestriero, Y. LeCun, *Contrastive and Non-Contrastive Self-Supervised Learning Recover
+    Global and Local Spectral Embedding Methods*, NeurIPS 2022, arXiv:2205.11508.
+
+    Examples
+    --------
+    >>> from ssltheory.graphs import augmentation_graph
+    >>> sol = vicreg_embedding(augmentation_graph(3, 2), n_components=5, invariance_weight=0.25)
+    >>> [round(float(c), 4) for c in sol.scales]  # c = 1 (invariant) and (1 - γ'·2)_+
+    [1.0, 1.0, 0.5833, 0.5833, 0.5833]
+    >>> sol.rank, round(sol.loss, 4)  # α Σ (1 - c²)
+    (5, 1.9792)
+    """
+    xp = _backend.get_namespace(graph)
+    g = _prepare_graph(graph, xp=xp)
+    n = g.shape[0]
+    k = _validation.check_int(n_components, name="n_components", minimum=1)
+    alpha, beta, gamma = _check_weights(variance_weight, covariance_weight, invariance_weight)
+    _check_penalty(variance_penalty)
+    ddof = _check_ddof(ddof, n)
+    m = n - ddof
+    gamma_p = gamma * m / n
+    k_eff = min(k, n - 1)
+    lam_all, u_all = _laplacian_pairs(g, min(k_eff + 1, n - 1), xp=xp)
+    lam, u = lam_all[:k_eff], u_all[:, :k_eff]
+    c, diag = _vicreg_scales(lam, k, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    tied = _linalg.warn_if_tied(
+        lam_all, k_eff, xp=xp, tie_tol=tie_tol, kept_weight_positive=float(c[k_eff - 1]) > 0
+    )
+    u = _linalg.sign_normalize(u, xp=xp)
+    z = _pad_columns(u * xp.sqrt(m * c[:k_eff])[None, :], k, xp=xp)
+    if alpha > beta:
+        z = z @ _equal_diagonal_rotation(c, xp=xp)
+    loss = _vicreg_loss_value(c, diag, lam, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    return SpectralSolution(
+        embedding=z,
+        eigenvalues=_pad_eigenvalues(lam, k, xp=xp),
+        scales=c,
+        rank=int(xp.sum(xp.astype(c > 0, xp.int32))),
+        loss=loss,
+        tied=tied,
+    )
+
+
+def wmse_embedding(
+    graph: Any, /, *, n_components: int, ddof: int = 1, tie_tol: float | None = None
+) -> SpectralSolution:
+    r"""Closed-form minimiser of W-MSE / hard-constrained VICReg over embeddings ``Z``.
+
+    .. math::
+
+        \min_Z\ \frac{2}{N}\mathrm{Tr}(Z^\top LZ)\quad\text{s.t.}\quad
+        \mathrm{Cov}(Z)=\frac{Z^\top HZ}{M}=I_K,
+        \qquad Z^*=\sqrt M\,[u_1\dots u_K],\qquad \mathcal L^*=\frac{2M}{N}\sum_{k\le K}\lambda_k,
+
+    :math:`(\lambda_k,u_k)` the bottom eigenpairs of :math:`L` on :math:`\mathbf 1^\perp`.
+
+    Parameters
+    ----------
+    graph : array or sparse matrix, shape (n_samples, n_samples)
+        Symmetric, non-negative, finite relation graph (diagonal ignored); dense of any
+        array-API backend, or SciPy / ``cupyx.scipy`` sparse.
+    n_components : int
+        :math:`1\le K\le N-1` (a centred :math:`Z` has rank at most :math:`N-1`).
+    ddof : int, default 1
+        :math:`M=N-\mathrm{ddof}`.
+    tie_tol : float, optional
+        Tie tolerance (spec D12).
+
+    Returns
+    -------
+    SpectralSolution
+        ``embedding`` (N, K), centred with identity covariance; ``eigenvalues`` :math:`\lambda_k`;
+        ``scales`` ones; ``rank`` :math:`K`; ``loss`` = ``ssltheory.losses.wmse_loss`` at the
+        optimum; ``tied``.
+
+    Raises
+    ------
+    ValueError
+        Invalid graph (see :func:`vicreg_embedding`), ``n_components > n_samples - 1``,
+        ``ddof >= n_samples``.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        :math:`\lambda_K=\lambda_{K+1}` within ``tie_tol``.
+
+    See Also
+    --------
+    laplacian_eigenmaps : the same subspace iff :math:`G` is regular.
+    vicreg_embedding : the soft-constrained version.
+
+    Notes
+    -----
+    spec/spectral.md §4.2d, §2.5. Unique: the loss and (without ties) the column span; free:
+    :math:`R\in O(K)` and a translation. For a regular graph (:math:`D_G=dI`) the subspace is
+    Laplacian Eigenmaps'; otherwise the unweighted covariance constraint differs from LE's
+    degree-weighted one. Cost as :func:`vicreg_embedding`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])  # path on 3 nodes: λ = 1, 3
+    >>> sol = wmse_embedding(g, n_components=1)
+    >>> float(sol.eigenvalues[0]), round(sol.loss, 6)  # loss = 2·M/N·λ₁ = 4/3
+    (1.0, 1.333333)
+    """
+    xp = _backend.get_namespace(graph)
+    g = _prepare_graph(graph, xp=xp)
+    n = g.shape[0]
+    k = _validation.check_n_components(
+        n_components, maximum=n - 1, reason="a centred embedding with Cov(Z) = I has rank <= n_samples - 1"
+    )
+    ddof = _check_ddof(ddof, n)
+    m = n - ddof
+    lam_all, u_all = _laplacian_pairs(g, min(k + 1, n - 1), xp=xp)
+    lam, u = lam_all[:k], u_all[:, :k]
+    tied = _linalg.warn_if_tied(lam_all, k, xp=xp, tie_tol=tie_tol)
+    u = _linalg.sign_normalize(u, xp=xp)
+    return SpectralSolution(
+        embedding=math.sqrt(m) * u,
+        eigenvalues=lam,
+        scales=xp.ones((k,), dtype=lam.dtype, device=_backend.device(lam)),
+        rank=k,
+        loss=float(2.0 * m / n * xp.sum(lam)),
+        tied=tied,
+    )
+
+
+def laplacian_eigenmaps(graph: Any, /, *, n_components: int) -> SpectralSolution:
+    r"""Laplacian Eigenmaps (Belkin & Niyogi): bottom generalised eigenvectors of :math:`(L, D_G)`.
+
+    .. math::
+
+        \min_Z\ \mathrm{Tr}(Z^\top LZ)\quad\text{s.t.}\quad Z^\top D_GZ=I,\ \ Z^\top D_G\mathbf 1=0,
+        \qquad Lf_k=\lambda_kD_Gf_k,
+
+    the constant :math:`f_0` dropped; :math:`Z^*=[f_1\dots f_K]`, :math:`\mathcal L^*=\sum_k\lambda_k`.
+
+    Parameters
+    ----------
+    graph : array or sparse matrix, shape (n_samples, n_samples)
+        Symmetric, non-negative, finite relation graph, every node with a positive degree
+        (diagonal ignored, as :func:`scipy.sparse.csgraph.laplacian` does).
+    n_components : int
+        :math:`1\le K\le N-1`.
+
+    Returns
+    -------
+    SpectralSolution
+        ``embedding`` (N, K) with :math:`Z^\top D_GZ=I`; ``eigenvalues`` :math:`\lambda_k`
+        (ascending, those of :math:`L_{\rm sym}`); ``scales`` ones; ``rank`` :math:`K`;
+        ``loss`` :math:`\sum_k\lambda_k`; ``tied`` (default tolerance of spec D12).
+
+    Raises
+    ------
+    ValueError
+        Invalid graph, a node of degree 0 (:math:`D_G` singular), ``n_components > n_samples - 1``.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        :math:`\lambda_K=\lambda_{K+1}` within the default tolerance.
+
+    See Also
+    --------
+    wmse_embedding : equal subspace iff :math:`G` is regular.
+    sklearn.manifold.SpectralEmbedding : the same subspace (``affinity="precomputed"``).
+
+    Notes
+    -----
+    spec/spectral.md §2.6, §4.2d, §5 item 16. Solved as :math:`L_{\rm sym}y=\lambda y`,
+    :math:`f=D_G^{-1/2}y`, with :math:`D_G^{1/2}\mathbf 1` (null vector of
+    :math:`L_{\rm sym}`) shifted out. Unique: loss, spectrum, span (without ties); free:
+    :math:`R` with :math:`R^\top R=I`. Cost as :func:`vicreg_embedding`.
+
+    Examples
+    --------
+    >>> from ssltheory.graphs import augmentation_graph
+    >>> sol = laplacian_eigenmaps(augmentation_graph(2, 2), n_components=1)
+    >>> float(sol.eigenvalues[0])  # the second invariant direction: eigenvalue 0
+    0.0
+    """
+    xp = _backend.get_namespace(graph)
+    g = _prepare_graph(graph, xp=xp)
+    n = g.shape[0]
+    k = _validation.check_n_components(
+        n_components, maximum=n - 1, reason="the constant generalised eigenvector is dropped"
+    )
+    deg = _off_diagonal_degree(g, xp=xp)
+    if bool(xp.any(deg <= 0)):
+        i = int(xp.argmin(deg))
+        raise ValueError(
+            f"graph has a node of degree 0 (node {i}): Laplacian Eigenmaps needs D_G invertible; "
+            "remove isolated nodes or use wmse_embedding"
+        )
+    inv_sqrt = 1.0 / xp.sqrt(deg)
+    if _backend.is_sparse(g):
+        from ssltheory.graphs import graph_laplacian
+
+        op = graph_laplacian(g, normalization="symmetric")
+    else:
+        op = _dense_laplacian(g, xp=xp) * inv_sqrt[:, None] * inv_sqrt[None, :]
+    q = xp.sqrt(deg)
+    q = q / xp.linalg.vector_norm(q)
+    lam_all, y = _bottom_on_complement(op, q, min(k + 1, n - 1), shift=3.0, xp=xp)  # λ(L_sym) <= 2
+    lam = lam_all[:k]
+    tied = _linalg.warn_if_tied(lam_all, k, xp=xp)
+    f = _linalg.sign_normalize(y[:, :k] * inv_sqrt[:, None], xp=xp)
+    return SpectralSolution(
+        embedding=f,
+        eigenvalues=lam,
+        scales=xp.ones((k,), dtype=lam.dtype, device=_backend.device(lam)),
+        rank=k,
+        loss=float(xp.sum(lam)),
+        tied=tied,
+    )
