@@ -24,10 +24,27 @@ __all__ = [
     "claims",
     "compare",
     "graphs",
+    "independence",
+    "kernel",
+    "losses",
+    "nets",
+    "spectral",
+    "splines",
     "testing",
 ]
 
-_SUBPACKAGES = ("claims", "compare", "graphs", "testing")
+_SUBPACKAGES = (
+    "claims",
+    "compare",
+    "graphs",
+    "independence",
+    "kernel",
+    "losses",
+    "nets",
+    "spectral",
+    "splines",
+    "testing",
+)
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -1,4 +1,5 @@
-"""Command-line interface: ``ssltheory list`` and ``ssltheory verify`` (the verification report).
+"""Command-line interface: ``ssltheory list``, ``ssltheory verify`` (the verification report) and
+``ssltheory compare`` (a saved embedding against the closed-form optimum).
 
 Exit status: 0 when every gating claim passes, 1 when one fails, 2 on bad arguments or an
 unavailable backend (one-line message, no traceback).
@@ -54,7 +55,107 @@ def _parser() -> argparse.ArgumentParser:
     p_ver.add_argument("--quick", action="store_true", help="fewer, smaller problems (under a minute)")
     p_ver.add_argument("--no-progress", action="store_true", help="no progress bar")
     p_ver.add_argument("--no-figures", action="store_true", help="do not draw figures")
+
+    p_cmp = sub.add_parser(
+        "compare",
+        help="compare a saved embedding (.npy) with the closed-form optimum of an SSL loss",
+        description="Load an embedding (rows = samples) saved with numpy.save, build the relation graph, "
+        "and report the loss gap to the closed-form optimum, the subspace distance and the ranks. "
+        "Weights are in the paper's convention. Exit status 1 if the check fails.",
+    )
+    p_cmp.add_argument("embedding", help="embedding file (.npy), shape (n_samples, n_components)")
+    source = p_cmp.add_mutually_exclusive_group(required=True)
+    source.add_argument("--graph", help="relation graph: dense .npy or SciPy sparse .npz (n_samples²)")
+    source.add_argument(
+        "--views", type=int, help="augmentation graph with this many views (rows view-major, spec D2)"
+    )
+    source.add_argument("--labels", help="label graph from integer labels (.npy, one per row)")
+    p_cmp.add_argument(
+        "--method", required=True, help="vicreg, wmse, simclr, spectral_contrastive, barlow_twins"
+    )
+    for flag, kind in (
+        ("--variance-weight", float),
+        ("--covariance-weight", float),
+        ("--invariance-weight", float),
+        ("--variance-penalty", str),
+        ("--ddof", int),
+        ("--temperature", float),
+        ("--weighting", str),
+        ("--redundancy-weight", float),
+    ):
+        p_cmp.add_argument(flag, type=kind, help="loss weight (paper convention); default: the solver's")
+    p_cmp.add_argument("--loss-rtol", type=float, default=1e-3, help="loss gap tolerance (default 1e-3)")
+    p_cmp.add_argument("--subspace-tol", type=float, default=1e-2, help="subspace distance tolerance")
     return parser
+
+
+def _load_array(path: str, what: str):
+    import numpy as np
+
+    try:
+        if path.endswith(".npz"):
+            import scipy.sparse
+
+            return scipy.sparse.load_npz(path)
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise _ArgumentError(f"cannot read {what} {path!r}: {exc}") from None
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from ssltheory import graphs
+    from ssltheory.compare import METHODS, compare_to_theory
+
+    if args.method not in METHODS:
+        raise _ArgumentError(f"--method must be one of {', '.join(METHODS)}, received {args.method!r}")
+    z = _load_array(args.embedding, "embedding")
+    if getattr(z, "ndim", 0) != 2:
+        raise _ArgumentError(f"embedding must be a 2-D array (n_samples, n_components), received {z.shape}")
+    if args.graph:
+        g = _load_array(args.graph, "graph")
+        if hasattr(g, "toarray"):
+            g = g.toarray()
+    elif args.views:
+        if args.views < 2 or z.shape[0] % args.views:
+            raise _ArgumentError(
+                f"--views must be >= 2 and divide n_samples={z.shape[0]}, received {args.views}"
+            )
+        g = graphs.augmentation_graph(z.shape[0] // args.views, args.views)
+    else:
+        labels = _load_array(args.labels, "labels")
+        g = graphs.label_graph(labels)
+    weights = {}
+    for name in METHODS[args.method]:
+        value = getattr(args, name, None)
+        if value is not None:
+            weights[name] = value
+    given = {
+        n
+        for n in (
+            "variance_weight",
+            "covariance_weight",
+            "invariance_weight",
+            "variance_penalty",
+            "ddof",
+            "temperature",
+            "weighting",
+            "redundancy_weight",
+        )
+        if getattr(args, n, None) is not None
+    }
+    stray = sorted(given - set(METHODS[args.method]))
+    if stray:
+        raise _ArgumentError(
+            f"--method {args.method} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}"
+        )
+    try:
+        gap = compare_to_theory(
+            z, g, method=args.method, loss_rtol=args.loss_rtol, subspace_tol=args.subspace_tol, **weights
+        )
+    except (ValueError, TypeError) as exc:
+        raise _ArgumentError(str(exc)) from None
+    print(gap.report())
+    return 0 if gap.passed else 1
 
 
 def _select(args: argparse.Namespace):
@@ -119,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _cmd_list(args)
+        if args.command == "compare":
+            return _cmd_compare(args)
         return _cmd_verify(args)
     except _ArgumentError as exc:
         print(f"ssltheory: error: {exc}", file=sys.stderr)

@@ -7,7 +7,9 @@ Each comparison is invariant to exactly what the theory leaves free:
 - :func:`procrustes`, :func:`gram_distance`: a right orthogonal transform is free (optionally
   a translation too); scale is not;
 - :func:`linear_cka`: orthogonal transforms, isotropic scaling and translations are free;
-- :func:`loss_gap`: only the loss value is compared.
+- :func:`loss_gap`: only the loss value is compared;
+- :func:`compare_to_theory`: an embedding against the closed-form optimum of an SSL loss
+  (loss gap, subspace, rank, spectrum), also ``ssltheory compare`` on the command line.
 
 All accept arrays of any array-API backend (NumPy, CuPy, PyTorch, array-api-strict ...) and
 compute on the inputs' backend and device. Arrays (angles, rotations) come back on that backend;
@@ -17,10 +19,14 @@ reports and assertions.
 
 from ssltheory.compare._alignment import LossGap, gram_distance, linear_cka, loss_gap
 from ssltheory.compare._subspace import ProcrustesResult, principal_angles, procrustes, subspace_distance
+from ssltheory.compare._theory import METHODS, TheoryGap, compare_to_theory
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (plain sorted(), as tests/test_public_api.py requires)
     "LossGap",
+    "METHODS",
     "ProcrustesResult",
+    "TheoryGap",
+    "compare_to_theory",
     "gram_distance",
     "linear_cka",
     "loss_gap",
