@@ -1,0 +1,456 @@
+"""Public closed forms of kernel-regime SSL: ``kernel_ssl_solve``, ``linear_ssl_solve``,
+``nystrom_features``, ``induced_kernel`` (spec/kernel.md §3)."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from ssltheory import _backend, _linalg, _validation
+from ssltheory.kernel import _core
+from ssltheory.kernel._results import FeatureSolution, KernelSolution
+
+__all__ = ["induced_kernel", "kernel_ssl_solve", "linear_ssl_solve", "nystrom_features"]
+
+
+def _check_gram(gram: Any, *, xp: ModuleType, name: str = "gram") -> Any:
+    """Square, finite, symmetric (to ``4√eps·max|K|``) floating matrix, symmetrised (K13)."""
+    gram = _validation.check_array(gram, xp=xp, name=name, ndim=2)
+    _validation.check_square(gram, name=name)
+    scale = float(xp.max(xp.abs(gram)))
+    asym = float(xp.max(xp.abs(gram - gram.mT)))
+    tol = _validation.default_tol(gram.dtype, xp=xp) * max(scale, float(xp.finfo(gram.dtype).smallest_normal))
+    if asym > tol:
+        raise ValueError(
+            f"{name} must be a symmetric kernel matrix: max |K - Kᵀ| = {asym:.3g} exceeds the "
+            f"tolerance {tol:.3g}"
+        )
+    return _linalg.symmetrize(gram, xp=xp)
+
+
+def _check_graph_for(graph: Any, n: int, *, xp: ModuleType, what: str) -> Any:
+    graph = _validation.check_graph(graph, xp=xp, name="graph")
+    if graph.shape[0] != n:
+        raise ValueError(
+            f"graph must be ({n}, {n}) to match the {n} rows of {what}, received shape {tuple(graph.shape)}"
+        )
+    return graph
+
+
+def _orient(y: Any, vr: Any, *, xp: ModuleType) -> tuple[Any, Any]:
+    """Sign convention K11: each row of ``Z = Y V_rᵀ`` has its largest-magnitude entry positive."""
+    zt = vr @ y.mT
+    zs = _linalg.sign_normalize(zt, xp=xp)
+    flip = xp.sum(zs * zt, axis=0) < 0
+    signs = xp.where(flip, -xp.ones_like(flip, dtype=zt.dtype), xp.ones_like(flip, dtype=zt.dtype))
+    return y * signs[:, None], zs
+
+
+def _eig_gram(gram: Any, *, xp: ModuleType, rtol: float, jitter: float, psd: bool) -> tuple[Any, Any, float]:
+    """Kept eigenpairs ``(V_r, λ_r)`` of ``gram + jitter·I`` (descending not needed) and cond."""
+    n = gram.shape[0]
+    if jitter:
+        gram = gram + jitter * xp.eye(n, dtype=gram.dtype, device=_backend.device(gram))
+    w, v = xp.linalg.eigh(gram)
+    wmax = float(w[-1])
+    if not wmax > 0:
+        raise ValueError(f"gram must have a positive eigenvalue, its largest is {wmax:.3g}")
+    wmin = float(w[0])
+    psd_tol = _validation.default_tol(gram.dtype, xp=xp) * wmax
+    if psd and wmin < -psd_tol:
+        raise ValueError(
+            f"gram is not positive semi-definite: its smallest eigenvalue is {wmin:.3g}, below "
+            f"-{psd_tol:.3g} (= -4√eps·λ_max); a kernel matrix must be PSD"
+        )
+    count = int(xp.sum(xp.astype(w > rtol * wmax, xp.int32)))
+    lam = w[n - count :]
+    return v[:, n - count :], lam, wmax / float(lam[0])
+
+
+def kernel_ssl_solve(
+    gram: Any,
+    graph: Any,
+    /,
+    *,
+    n_components: int,
+    loss: str = "wmse",
+    normalization: str = "output",
+    weighting: str = "degree",
+    center: bool = False,
+    invariance_weight: float = 1.0,
+    variance_weight: float = 1.0,
+    ridge: float = 0.0,
+    output_penalty: float = 0.0,
+    jitter: float = 0.0,
+    extension_smoothing: float = 0.0,
+    rtol: float = 1e-10,
+    tie_break: str | None = "kernel",
+    tie_tol: float | None = None,
+) -> KernelSolution:
+    r"""Minimum-norm optimal map of a joint-embedding SSL loss in the kernel regime.
+
+    .. math::
+
+        \min_{W:\mathcal H\to\mathbb R^d}\ \mathcal L(Z) + \rho\lVert W\rVert_{HS}^2,
+        \qquad Z = W\Phi = CK,\quad f(x) = Ck_x,\quad
+        k^*(x, x') = k_x^\top K^+ M K^+ k_{x'},\ M = Z^\top Z,
+
+    with :math:`\mathcal L` one of (spec §2; :math:`\gamma,\alpha` = ``invariance_weight``,
+    ``variance_weight``; :math:`\rho_o` = ``output_penalty``):
+
+    - ``"wmse"`` (VIC-hard): :math:`\mathrm{Tr}(ZLZ^\top)` s.t. :math:`\tfrac1N ZZ^\top = I_d`
+      (``center=True``: :math:`\tfrac1N ZHZ^\top = I_d`; ``normalization="feature"``:
+      :math:`WW^* = I_d`);
+    - ``"vicreg"`` (VIC-soft): :math:`\alpha\lVert\tfrac1N ZZ^\top - I\rVert_F^2 + \tfrac{2\gamma}N
+      \mathrm{Tr}(ZLZ^\top)`;
+    - ``"spectral_contrastive"``: :math:`\lVert Z^\top Z - A\rVert_F^2 - \lVert A\rVert_F^2 +
+      \rho_o\lVert Z\rVert_F^2` (``weighting="none"``, SC-u) or its degree-weighted form (SC-w).
+
+    Parameters
+    ----------
+    gram : array, shape (n_samples, n_samples)
+        Kernel matrix :math:`K` of all training views (symmetric PSD; any array-API backend).
+    graph : array or sparse matrix, shape (n_samples, n_samples)
+        Relation graph :math:`A` (symmetric, non-negative), e.g. ``label_graph(groups)``.
+    n_components : int
+        Output dimension :math:`d` (at most the numerical rank :math:`r` of :math:`K`).
+    loss : {"wmse", "vicreg", "spectral_contrastive"}, default "wmse"
+    normalization : {"output", "feature"}, default "output"
+        Whitening of :math:`\tfrac1N ZZ^\top` or of :math:`WW^*` (``"wmse"`` only; spec K5).
+    weighting : {"degree", "none"}, default "degree"
+        Spectral contrastive weighting (SC-w or SC-u).
+    center : bool, default False
+        True covariance for ``"wmse"``/``"vicreg"``; needs invertible :math:`K` (spec K7).
+    invariance_weight, variance_weight : float, default 1.0
+        :math:`\gamma, \alpha` of ``"vicreg"``.
+    ridge : float, default 0.0
+        RKHS ridge :math:`\rho \ge 0`; 0 means the minimum-norm limit :math:`\rho\to0^+`.
+    output_penalty : float, default 0.0
+        :math:`\rho_o \ge 0` (spectral contrastive only).
+    jitter : float, default 0.0
+        Added to the diagonal of :math:`K` before anything else.
+    extension_smoothing : float, default 0.0
+        :math:`\varepsilon_s`: ``coef`` becomes :math:`Z(K+\varepsilon_s I)^{-1}` (spec §3.8).
+    rtol : float, default 1e-10
+        Kernel eigenvalues :math:`\lambda \le \mathrm{rtol}\,\lambda_{\max}` are dropped.
+    tie_break : {"kernel", None}, default "kernel"
+        Resolve a tied graph spectrum by the :math:`\rho\to0^+` selection (spec §3.6).
+    tie_tol : float, optional
+        Tie tolerance (default :math:`4\sqrt\epsilon\max(1, |\lambda|)` over the kept values).
+
+    Returns
+    -------
+    KernelSolution
+        ``coef`` :math:`C` (d, N), ``embedding`` :math:`Z^\top`, ``train_gram`` :math:`M`,
+        ``eigenvalues``, ``rank``, ``loss``, ``graph_tie``, ``condition``. Unique: :math:`M`,
+        :math:`C^\top C` and the induced kernel (unless a warning says otherwise); :math:`Z` only
+        up to an orthogonal :math:`O(d)`.
+
+    Raises
+    ------
+    ValueError
+        Non-square, non-symmetric, non-finite or non-PSD (beyond :math:`4\sqrt\epsilon\lambda_{\max}`)
+        ``gram``; ``graph`` of another size, asymmetric or negative; ``n_components`` above the
+        rank; ``center=True`` with singular :math:`K`; isolated views with SC-w; bad options.
+    TypeError
+        Arrays of different libraries, non-array inputs.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        When the optimum is not unique even after the kernel tie-break (or ``tie_break=None``).
+
+    See Also
+    --------
+    induced_kernel, linear_ssl_solve, KernelSSL
+
+    Notes
+    -----
+    spec/kernel.md §3.0–3.6, §3.10 recipe: ``eigh(K)`` (cost :math:`O(N^3)`), then one symmetric
+    :math:`r\times r` eigenproblem in the graph matrices :math:`L_r = V_r^\top LV_r`,
+    :math:`A_r = V_r^\top AV_r`. :math:`K^{-1}` is never formed. proofs_checks:
+    ``test_kernel_representer.py``, ``test_kernel_vicreg_optimality.py``.
+
+    References
+    ----------
+    Kiani, Balestriero, Chen, Lloyd, LeCun, *Joint Embedding Self-Supervised Learning in the
+    Kernel Regime*, arXiv:2209.14884.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.graphs import label_graph
+    >>> from ssltheory.kernel import kernel_ssl_solve, rbf_kernel
+    >>> x = np.array([[0.0], [0.1], [3.0], [3.1]])
+    >>> sol = kernel_ssl_solve(rbf_kernel(x, bandwidth=1.0), label_graph(np.array([0, 0, 1, 1])),
+    ...                        n_components=2, loss="spectral_contrastive", weighting="none")
+    >>> print(np.round(sol.train_gram, 6) + 0.0)  # (m-1)/m · 1[same group]; + 0.0 drops signed zeros
+    [[0.5 0.5 0.  0. ]
+     [0.5 0.5 0.  0. ]
+     [0.  0.  0.5 0.5]
+     [0.  0.  0.5 0.5]]
+    """
+    xp = _backend.get_namespace(gram, graph)
+    opts = _core.check_options(
+        n_components=n_components,
+        loss=loss,
+        normalization=normalization,
+        weighting=weighting,
+        center=center,
+        invariance_weight=invariance_weight,
+        variance_weight=variance_weight,
+        ridge=ridge,
+        output_penalty=output_penalty,
+        jitter=jitter,
+        extension_smoothing=extension_smoothing,
+        rtol=rtol,
+        tie_break=tie_break,
+        tie_tol=tie_tol,
+    )
+    gram = _check_gram(gram, xp=xp)
+    graph = _check_graph_for(graph, gram.shape[0], xp=xp, what="gram")
+    if not _backend.is_sparse(graph):
+        graph = xp.astype(graph, gram.dtype)
+    vr, lam, cond = _eig_gram(gram, xp=xp, rtol=opts.rtol, jitter=opts.jitter, psd=True)
+    core = _core.solve_core(vr, lam, graph, opts, xp=xp)
+    y, zt = _orient(core.y, vr, xp=xp)
+    coef = (y / (lam + opts.extension_smoothing)[None, :]) @ vr.mT
+    return KernelSolution(
+        coef=coef,
+        embedding=zt,
+        train_gram=zt @ zt.mT,
+        eigenvalues=core.eigenvalues,
+        rank=int(lam.shape[0]),
+        loss=core.loss,
+        graph_tie=core.graph_tie,
+        condition=cond,
+    )
+
+
+def linear_ssl_solve(
+    features: Any,
+    graph: Any,
+    /,
+    *,
+    n_components: int,
+    loss: str = "wmse",
+    normalization: str = "output",
+    weighting: str = "degree",
+    center: bool = False,
+    invariance_weight: float = 1.0,
+    variance_weight: float = 1.0,
+    ridge: float = 0.0,
+    output_penalty: float = 0.0,
+    extension_smoothing: float = 0.0,
+    rtol: float = 1e-10,
+    tie_break: str | None = "kernel",
+    tie_tol: float | None = None,
+) -> FeatureSolution:
+    r"""The kernel-regime closed form for the linear kernel of explicit features (Nyström scale-out).
+
+    .. math::
+
+        K = \Phi\Phi^\top = U_r S_r^2 U_r^\top\ \text{(thin SVD)},\qquad
+        f(x) = W^\top\phi(x),\quad W = R_r S_r^{-1} Y^\top ,
+
+    where :math:`Y` solves the same :math:`r\times r` problem as :func:`kernel_ssl_solve` with
+    :math:`V_r = U_r`, :math:`\Lambda_r = S_r^2` and :math:`\Phi = U_r S_r R_r^\top`.
+
+    Parameters
+    ----------
+    features : array, shape (n_samples, n_features)
+        :math:`\Phi`, e.g. :func:`nystrom_features` of the training views.
+    graph : array or sparse matrix, shape (n_samples, n_samples)
+        Relation graph; a SciPy / ``cupyx`` sparse matrix keeps large problems in memory.
+    n_components, loss, normalization, weighting, center, invariance_weight
+    variance_weight, ridge, output_penalty, extension_smoothing, rtol, tie_break, tie_tol
+        As in :func:`kernel_ssl_solve` (``rtol`` applies to :math:`s^2`).
+
+    Returns
+    -------
+    FeatureSolution
+        ``weights`` (n_features, d), ``embedding``, ``eigenvalues``, ``rank``, ``loss``,
+        ``graph_tie``, ``condition``.
+
+    Raises
+    ------
+    ValueError
+        Bad shapes, non-finite features, a graph of another size, ``n_components`` above the rank
+        of the features, bad options.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        As in :func:`kernel_ssl_solve`.
+
+    See Also
+    --------
+    nystrom_features, kernel_ssl_solve
+
+    Notes
+    -----
+    spec/kernel.md §3.9 (linear kernel, Nyström). Identical to ``kernel_ssl_solve(Φ Φᵀ, graph)``
+    up to rounding. Cost :math:`O(Np^2 + \mathrm{nnz}(A)\,p)` time and :math:`O(Np)` memory
+    (the :math:`N\times N` Gram matrix is never formed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.graphs import label_graph
+    >>> from ssltheory.kernel import linear_ssl_solve
+    >>> phi = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    >>> sol = linear_ssl_solve(phi, label_graph(np.array([0, 0, 1, 1])), n_components=1)
+    >>> sol.weights.shape, sol.rank
+    ((2, 1), 2)
+    """
+    xp = _backend.get_namespace(features, graph)
+    opts = _core.check_options(
+        n_components=n_components,
+        loss=loss,
+        normalization=normalization,
+        weighting=weighting,
+        center=center,
+        invariance_weight=invariance_weight,
+        variance_weight=variance_weight,
+        ridge=ridge,
+        output_penalty=output_penalty,
+        extension_smoothing=extension_smoothing,
+        rtol=rtol,
+        tie_break=tie_break,
+        tie_tol=tie_tol,
+    )
+    features = _validation.check_array(features, xp=xp, name="features", ndim=2)
+    graph = _check_graph_for(graph, features.shape[0], xp=xp, what="features")
+    if not _backend.is_sparse(graph):
+        graph = xp.astype(graph, features.dtype)
+    u, s, vt = xp.linalg.svd(features, full_matrices=False)
+    lam_all = s * s
+    if lam_all.shape[0] == 0 or not float(lam_all[0]) > 0:
+        raise ValueError("features must not be all zero")
+    count = int(xp.sum(xp.astype(lam_all > opts.rtol * float(lam_all[0]), xp.int32)))
+    vr, sr, rr = u[:, :count], s[:count], vt[:count, :].mT
+    lam = sr * sr
+    core = _core.solve_core(vr, lam, graph, opts, xp=xp)
+    y, zt = _orient(core.y, vr, xp=xp)
+    weights = rr @ ((sr / (lam + opts.extension_smoothing))[:, None] * y.mT)
+    return FeatureSolution(
+        weights=weights,
+        embedding=zt,
+        eigenvalues=core.eigenvalues,
+        rank=count,
+        loss=core.loss,
+        graph_tie=core.graph_tie,
+        condition=float(lam[0]) / float(lam[-1]),
+    )
+
+
+def nystrom_features(k_cross: Any, k_landmarks: Any, /, *, rtol: float = 1e-10) -> Any:
+    r"""Nyström features :math:`\Phi_{\mathcal L} = K_{X\mathcal L}K_{\mathcal L\mathcal L}^{+1/2}`.
+
+    .. math::
+
+        \phi(x) = K_{\mathcal L\mathcal L}^{+1/2}\,k_{\mathcal L}(x),\qquad
+        \phi(x)^\top\phi(x') = k_{\mathcal L}(x)^\top K_{\mathcal L\mathcal L}^{+}k_{\mathcal L}(x')
+        \approx k(x, x') .
+
+    Parameters
+    ----------
+    k_cross : array, shape (n_samples, n_landmarks)
+        Kernel between the points and the landmarks :math:`\mathcal L`.
+    k_landmarks : array, shape (n_landmarks, n_landmarks)
+        Kernel matrix of the landmarks (symmetric PSD).
+    rtol : float, default 1e-10
+        Eigenvalues of ``k_landmarks`` at most ``rtol·max`` are dropped from the pseudo-inverse.
+
+    Returns
+    -------
+    features : array, shape (n_samples, n_landmarks)
+        Same backend and device; feed them to :func:`linear_ssl_solve`.
+
+    Raises
+    ------
+    ValueError
+        Mismatched shapes, non-finite or non-symmetric ``k_landmarks``.
+
+    Notes
+    -----
+    spec/kernel.md §3.9 (Nyström). Exact (:math:`\Phi\Phi^\top = K` on the kept range) when the
+    landmarks are all the points. Cost :math:`O(Nl^2 + l^3)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.kernel import nystrom_features, rbf_kernel
+    >>> x = np.linspace(0, 1, 5)[:, None]
+    >>> phi = nystrom_features(rbf_kernel(x, bandwidth=1.0), rbf_kernel(x, bandwidth=1.0))
+    >>> bool(np.abs(phi @ phi.T - rbf_kernel(x, bandwidth=1.0)).max() < 1e-6)
+    True
+    """
+    xp = _backend.get_namespace(k_cross, k_landmarks)
+    k_cross = _validation.check_array(k_cross, xp=xp, name="k_cross", ndim=2)
+    k_landmarks = _check_gram(k_landmarks, xp=xp, name="k_landmarks")
+    if k_cross.shape[1] != k_landmarks.shape[0]:
+        raise ValueError(
+            f"k_cross must have one column per landmark ({k_landmarks.shape[0]}), received shape "
+            f"{tuple(k_cross.shape)}"
+        )
+    rtol = _validation.check_positive(rtol, name="rtol")
+    inv_sqrt = _linalg.psd_inv_sqrt(k_landmarks, xp=xp, rcond=rtol)
+    return k_cross @ xp.astype(inv_sqrt, k_cross.dtype)
+
+
+def induced_kernel(coef: Any, k_cross: Any, k_cross2: Any = None, /) -> Any:
+    r"""Induced kernel :math:`k^*(x, x') = f(x)^\top f(x')` of a solved map :math:`f(x) = Ck_x`.
+
+    .. math::
+
+        K^*_{TT'} = K_{XT}^\top C^\top C\,K_{XT'} .
+
+    Parameters
+    ----------
+    coef : array, shape (n_components, n_samples)
+        :math:`C` (``KernelSolution.coef`` or ``KernelSSL.coef_``).
+    k_cross : array, shape (n_samples, n_points)
+        :math:`K_{XT}`: base kernel between the training views and the points :math:`T`.
+    k_cross2 : array, shape (n_samples, n_points2), optional
+        :math:`K_{XT'}`; default ``k_cross``.
+
+    Returns
+    -------
+    kernel : array, shape (n_points, n_points2)
+        PSD of rank at most ``n_components`` when ``k_cross2`` is omitted.
+
+    Raises
+    ------
+    ValueError
+        If the row counts of ``k_cross``/``k_cross2`` differ from the columns of ``coef``.
+
+    Notes
+    -----
+    spec/kernel.md §3.0 (master formula). Cost :math:`O(dN(N_T + N_{T'}) + dN_TN_{T'})`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.kernel import induced_kernel
+    >>> print(induced_kernel(np.array([[1.0, -1.0]]), np.array([[1.0, 0.0], [0.0, 1.0]])))
+    [[ 1. -1.]
+     [-1.  1.]]
+    """
+    xp = _backend.get_namespace(coef, k_cross, k_cross2)
+    coef = _validation.check_array(coef, xp=xp, name="coef", ndim=2)
+    k_cross = _validation.check_array(k_cross, xp=xp, name="k_cross", ndim=2)
+    n = coef.shape[1]
+    if k_cross.shape[0] != n:
+        raise ValueError(
+            f"k_cross must have {n} rows (one per training view), received shape {tuple(k_cross.shape)}"
+        )
+    f1 = coef @ k_cross
+    if k_cross2 is None:
+        return f1.mT @ f1
+    k_cross2 = _validation.check_array(k_cross2, xp=xp, name="k_cross2", ndim=2)
+    if k_cross2.shape[0] != n:
+        raise ValueError(
+            f"k_cross2 must have {n} rows (one per training view), received shape {tuple(k_cross2.shape)}"
+        )
+    return f1.mT @ (coef @ k_cross2)
