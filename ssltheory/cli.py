@@ -208,6 +208,9 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     written = claims.write_report(summaries, args.out, meta=meta, figures=not args.no_figures)
     n_fig = sum(k.startswith("figure:") for k in written)
     print(f"\nreport: {written['markdown']}, {written['json']}" + (f", {n_fig} figure(s)" if n_fig else ""))
+    broken = sorted(k.split(":", 1)[1] for k in written if k.startswith("figure_error:"))
+    if broken:
+        print(f"figures that could not be drawn (see report.md): {', '.join(broken)}")
     print(f"{len(verdicts)} checks on {args.backend} in {elapsed:.1f} s")
     failed = [s for s in summaries if not s.passed and s.claim.gating]
     return 1 if failed else 0

@@ -709,8 +709,8 @@ def _tie_rho_compare(pred, meas, problem, xp) -> Comparison:
 def _tie_rho_plot(verdicts: Sequence[Verdict], ax: Any) -> None:
     for v in verdicts:
         ax.loglog([1e-2, 1e-3, 1e-4], v.details["errors"], "o-", label=v.problem)
-    ax.set_xlabel(r"$\rho\,\lVert K^{-1}\rVert$")
-    ax.set_ylabel(r"$\lVert P_Z - P_{\rm pred}\rVert_F$")
+    ax.set_xlabel(r"$\rho\,\|K^{-1}\|$")
+    ax.set_ylabel(r"$\|P_Z - P_{\rm pred}\|_F$")
     ax.legend(fontsize=7)
 
 

@@ -119,6 +119,7 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     figure_paths: dict[str, Path] = {}
+    figure_errors: dict[str, str] = {}
     if figures:
         try:
             import matplotlib  # noqa: F401
@@ -128,8 +129,11 @@ def write_report(
         (out / "figures").mkdir(exist_ok=True)
         for s in summaries:
             path = out / "figures" / f"{s.claim.id}.png"
-            if _figure(s, path):
-                figure_paths[s.claim.id] = path
+            try:
+                if _figure(s, path):
+                    figure_paths[s.claim.id] = path
+            except Exception as exc:  # a broken plot must not lose the report: record it instead
+                figure_errors[s.claim.id] = f"{type(exc).__name__}: {str(exc).strip()}"
     meta = {
         "ssltheory_version": _version(),
         "python": platform.python_version(),
@@ -147,6 +151,7 @@ def write_report(
             "gating_failures": gating_fail,
             "checks": sum(len(s.verdicts) for s in summaries),
         },
+        "figure_errors": figure_errors,
         "claims": [
             {
                 "id": s.claim.id,
@@ -191,6 +196,8 @@ def write_report(
         md.append(s.claim.statement)
         if s.claim.id in figure_paths:
             md += ["", f"![{s.claim.id}]({figure_paths[s.claim.id].relative_to(out).as_posix()})"]
+        if s.claim.id in figure_errors:
+            md += ["", f"(figure failed: {figure_errors[s.claim.id]})"]
         md += [
             "",
             "| problem | predicted | measured | error | tolerance | passed | note |",
@@ -205,6 +212,7 @@ def write_report(
     written["markdown"] = out / "report.md"
     written["markdown"].write_text("\n".join(md) + "\n")
     written.update({f"figure:{k}": p for k, p in figure_paths.items()})
+    written.update({f"figure_error:{k}": Path(msg) for k, msg in figure_errors.items()})
     return written
 
 
