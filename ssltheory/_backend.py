@@ -306,3 +306,21 @@ def sparse_eigsh(
         raise _not_implemented("the sparse eigensolver (eigsh)", xp)
     order = xp.argsort(xp.asarray(w))
     return xp.take(xp.asarray(w), order, axis=0), xp.take(xp.asarray(v), order, axis=1)
+
+
+def _order_statistics(x: Any, ks: list[int], *, xp: ModuleType) -> list[float]:
+    """Values at 0-based positions ``ks`` of ``sort(x)`` for a 1-D array, as Python floats.
+
+    The standard has only a full ``sort`` (O(n log n)); NumPy and CuPy have ``partition``
+    (introselect, O(n)), used here for the median heuristic of HSIC bandwidths.
+    """
+    if is_numpy(xp):
+        part = np.partition(np.asarray(x), ks)
+        return [float(part[k]) for k in ks]
+    if is_cupy(xp):
+        import cupy
+
+        part = cupy.partition(x, ks)
+        return [float(part[k]) for k in ks]
+    srt = xp.sort(x)
+    return [float(srt[k]) for k in ks]
