@@ -356,9 +356,14 @@ def barlow_twins_linear_weights(
     .. math::
 
         w^* = \arg\max_w \frac{w^\top S_Gw}{w^\top S_Dw},\qquad
-        \mathcal L^* = \big(1-\rho_1/(1+\varepsilon)\big)^2 ,
+        \mathcal L(w^*) = \big(1-\rho_1/(1+\varepsilon)\big)^2 ,
 
-    and for :math:`K>1` with :math:`\rho_1=\dots=\rho_K=1` the top :math:`K` generalised
+    at the returned scale :math:`w^{*\top}S_Dw^*=1`. With :math:`\varepsilon>0` the loss is not
+    scale-free: :math:`C=t^2\rho_1/(t^2+\varepsilon)` for :math:`tw^*`, so the infimum over
+    :math:`W` is :math:`(1-\rho_1)^2`, approached as :math:`t\to\infty` and exceeded by the
+    returned value by :math:`2\varepsilon\rho_1(1-\rho_1)+O(\varepsilon^2)` (below rounding for
+    the default :math:`\varepsilon=10^{-12}`). For :math:`\varepsilon=0` it is attained.
+    For :math:`K>1` with :math:`\rho_1=\dots=\rho_K=1` the top :math:`K` generalised
     eigenvectors give :math:`C=I/(1+\varepsilon)`. Otherwise BarlowTwins can beat CCA with
     non-:math:`S_D`-orthogonal columns and no closed form is known (spec §4.6).
 
