@@ -100,7 +100,9 @@ def _broken_claim() -> Claim:
 def test_verify_exits_1_when_a_claim_fails(tmp_path, capsys):
     claims.register(_broken_claim())
     try:
-        status = main(["verify", "--quick", "--no-progress", "--no-figures", "--out", str(tmp_path)])
+        status = main(
+            ["verify", "--quick", "--area", "toy", "--no-progress", "--no-figures", "--out", str(tmp_path)]
+        )
     finally:
         claims.unregister("toy.broken")
     out = capsys.readouterr().out

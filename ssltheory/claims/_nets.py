@@ -28,6 +28,7 @@ import numpy as np
 from ssltheory import _backend
 from ssltheory.claims._core import Claim, Comparison, Problem, Verdict
 from ssltheory.claims._registry import register
+from ssltheory.claims._runner import one_blas_thread
 
 __all__ = []  # claims register themselves on import; nothing here is public API
 
@@ -108,17 +109,7 @@ def _train_host(
     def callback(step: int, value: float, net: Any) -> bool:
         return step % check_every == 0 and grad_norm(net) <= gtol
 
-    # tiny problems: a multi-threaded BLAS only adds synchronisation (L-BFGS-B's setulb is ~30x
-    # slower with OpenBLAS threads on a busy machine), so the measurement runs single-threaded
-    # where threadpoolctl (a scikit-learn dependency, not one of ssltheory's) is installed
-    try:
-        from threadpoolctl import threadpool_limits
-
-        single_thread: Any = threadpool_limits(limits=1)
-    except ImportError:  # pragma: no cover - depends on the environment
-        import contextlib
-
-        single_thread = contextlib.nullcontext()
+    single_thread = one_blas_thread()  # tiny problems: BLAS threads only add synchronisation
     steps, final = 0, math.inf
     with single_thread:
         # L-BFGS stops early when its line search fails at a kink of the ReLUs: restart it (fresh

@@ -8,7 +8,6 @@ independent: multi-start L-BFGS or plain gradient descent on the loss evaluators
 
 from __future__ import annotations
 
-import contextlib
 import math
 import zlib
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from ssltheory import _backend
 from ssltheory.claims._core import Claim, Comparison, Problem, Verdict
 from ssltheory.claims._optim import minimize_multistart
 from ssltheory.claims._registry import register
+from ssltheory.claims._runner import one_blas_thread
 
 __all__ = []  # claims register themselves on import; nothing here is public API
 
@@ -89,15 +89,7 @@ def _vicreg_host(params: dict[str, Any], g: np.ndarray) -> Callable[[np.ndarray]
     return f
 
 
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """Single-threaded BLAS while the optimiser runs: its matrices are tiny (N <= 30), and with
-    threads a loaded machine spends ~100x longer in L-BFGS-B's BLAS calls (contention, measured).
-    threadpoolctl is optional (it comes with scikit-learn); without it nothing changes."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - optional
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+_one_blas_thread = one_blas_thread  # the shared helper (claims/_runner.py)
 
 
 def _weights(problem: Problem) -> dict[str, Any]:

@@ -11,7 +11,6 @@ tolerance* and ``tolerance`` is 1; the individual deviations are in ``details``.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 import zlib
@@ -27,6 +26,7 @@ from ssltheory import _backend
 from ssltheory.claims._core import Claim, Comparison, Problem, Verdict
 from ssltheory.claims._optim import loss_on_host, minimize_multistart
 from ssltheory.claims._registry import register
+from ssltheory.claims._runner import one_blas_thread
 
 __all__ = []  # claims register themselves on import; nothing here is public API
 
@@ -38,17 +38,7 @@ _REL_LOSS = 1e-8
 _GRAM_TOL = 2e-4
 
 
-def _one_blas_thread() -> Any:
-    """One BLAS thread around the host optimiser (threadpoolctl, when installed).
-
-    L-BFGS on these tiny problems makes thousands of small BLAS calls; with several threads they
-    spin-wait, which was measured 10x slower on a loaded 2-core machine.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1)
+_one_blas_thread = one_blas_thread  # the shared helper (claims/_runner.py)
 
 
 def _multistart(*args: Any, **kwargs: Any) -> Any:
