@@ -492,3 +492,90 @@ def test_make_pairwise_not_mutual_structure(rng):
     # pairwise: every column is N(0,1) and uncorrelated with the others (4σ of 1/√2000)
     c = np.corrcoef(h.T)
     assert np.max(np.abs(c - np.eye(3))) < 4 / math.sqrt(2000)
+
+
+# --------------------------------------------------------------------------- fast paths
+def test_permutation_nulls_match_bruteforce(xp, rng, monkeypatch):
+    """The row/column-gather path (here forced at n = 70) gives the brute-force null."""
+    from ssltheory.independence import _stattests as stt
+
+    n, B = 70, 12
+    monkeypatch.setattr(stt, "_ROWCOL_MIN_N", 64)  # the gather path under test
+    x, y = _dep_pair(rng, n)
+    z = rng.standard_normal(n)
+    a, b, c = xp.asarray(x), xp.asarray(y), xp.asarray(z)
+    perms = np.concatenate(
+        list(stt._permutation_batches(n, B, 3, per_batch=max(1, stt._BATCH_ELEMENTS // (n * n))))
+    )
+    for est in ("biased", "unbiased"):
+        r = hsic_test(a, b, n_permutations=B, seed=3, estimator=est)
+        kx, ky = _np_gauss(x, r.bandwidths[0]), _np_gauss(y, r.bandwidths[1])
+        brute = np.array([hsic(kx, ky[np.ix_(p, p)], kernel="precomputed", estimator=est) for p in perms])
+        # each value is a sum of n² O(1) terms (RTOL); the variance loses ~3 digits to cancellation
+        assert r.null_mean == pytest.approx(float(np.mean(brute)), rel=RTOL)
+        assert r.null_var == pytest.approx(float(np.var(brute)), rel=1e-6)
+    # dHSIC: every variable but the first permuted independently, drawn in that order per batch
+    r = dhsic_test(a, b, c, n_permutations=B, seed=5)
+    ks = [_np_gauss(v, s) for v, s in zip((x, y, z), r.bandwidths, strict=True)]
+    g = np.random.default_rng(5)
+    pb = np.tile(np.arange(n), (B, 1))
+    p2, p3 = g.permuted(pb, axis=1), g.permuted(pb, axis=1)  # one batch (B·n² < batch size)
+
+    def dh(k1, k2, k3):  # dHSIC from its V-statistic definition (Pfister et al. 2018)
+        ksl = (k1, k2, k3)
+        t3 = np.mean(np.prod([k.mean(1) for k in ksl], axis=0))
+        return np.mean(k1 * k2 * k3) + np.prod([k.mean() for k in ksl]) - 2 * t3
+
+    brute = [dh(ks[0], ks[1][np.ix_(p2[k], p2[k])], ks[2][np.ix_(p3[k], p3[k])]) for k in range(B)]
+    assert r.null_mean == pytest.approx(float(np.mean(brute)), rel=RTOL)
+
+
+def test_permutation_gather_paths_agree(xp, rng, monkeypatch):
+    from ssltheory.independence import _stattests as stt
+
+    x, y = _dep_pair(rng, 80)
+    a, b = xp.asarray(x), xp.asarray(y)
+    h = xp.asarray(make_pairwise_not_mutual(80, seed=2))
+    monkeypatch.setattr(stt, "_ROWCOL_MIN_N", 1)  # force the row/column gathers
+    fast = (
+        hsic_test(a, b, n_permutations=50, seed=1),
+        dhsic_test(h[:, 0], h[:, 1], h[:, 2], n_permutations=50),
+    )
+    monkeypatch.setattr(stt, "_ROWCOL_MIN_N", 10**9)  # force the flat gather
+    flat = (
+        hsic_test(a, b, n_permutations=50, seed=1),
+        dhsic_test(h[:, 0], h[:, 1], h[:, 2], n_permutations=50),
+    )
+    for f, g in zip(fast, flat, strict=True):
+        assert f.pvalue == g.pvalue
+        # same products summed in another order: n²·eps relative
+        assert f.null_mean == pytest.approx(g.null_mean, rel=RTOL)
+
+
+def test_rf_hsic_gram_form_when_fewer_samples_than_features(xp, rng):
+    """n < M uses tr(Kx Ky)/a² of the feature Grams; it must equal ‖Φxᵀ Φy‖²/a² (the covariance form)."""
+    from ssltheory.independence import _features as ft
+
+    x, y = _dep_pair(rng, 20)
+    m = 64
+    val = rf_hsic(xp.asarray(x), xp.asarray(y), n_features=m, seed=7, bandwidth=1.0, ddof=1)
+    g = np.random.default_rng(7)
+    phis = []
+    for v in (x, y):
+        w, b = ft._draw_params(g, 1, m, "rff", 1.0, 1)
+        phi = math.sqrt(2.0 / m) * np.cos(v[:, None] @ w[0] + b[0])
+        phis.append(phi - phi.mean(0))
+    c = phis[0].T @ phis[1] / 19
+    assert val == pytest.approx(float(np.sum(c * c)), rel=RTOL)
+
+
+def test_vcreg_ica_refinement_only_lowers_the_objective(xp):
+    X, _, _ = make_ica_data(600, 3, sources="laplace", seed=3)
+    kw = {"n_features": 16, "n_restarts": 2, "n_angles": 8, "seed": 1}
+    coarse = vcreg_ica(xp.asarray(X), refine=False, **kw)
+    fine = vcreg_ica(xp.asarray(X), refine=True, **kw)
+    # refinement accepts a pair rotation only if it lowers the objective, restart by restart
+    for c, f in zip(coarse.objectives_per_restart, fine.objectives_per_restart, strict=True):
+        assert f <= c * (1 + 1e-12)  # equal when nothing moved, up to the rounding of the re-evaluation
+    r = _backend.to_numpy(fine.rotation)
+    assert np.allclose(r @ r.T, np.eye(3), atol=1e-12)

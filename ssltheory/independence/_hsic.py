@@ -488,7 +488,7 @@ def rf_hsic(
 
     Notes
     -----
-    spec §3.2, §4.2 (Theorem B: RMS error :math:`O(M^{-1/2})`). Cost :math:`O(nM(p+M))`.
+    spec §3.2, §4.2 (Theorem B: RMS error :math:`O(M^{-1/2})`). Cost :math:`O(nM(p+\min(n,M)))`.
 
     Examples
     --------
@@ -521,5 +521,9 @@ def rf_hsic(
         )
         phis.append(phi - xp.mean(phi, axis=0, keepdims=True))
     n = x.shape[0]
+    if n < phis[0].shape[1]:
+        # ‖Φxᵀ Φy‖_F² = tr(Φx Φxᵀ Φy Φyᵀ): the two n×n Grams cost O(n²M) instead of O(nM²)
+        gx, gy = phis[0] @ phis[0].mT, phis[1] @ phis[1].mT
+        return float(xp.sum(gx * gy)) / float(n - ddof) ** 2
     c = phis[0].mT @ phis[1] / float(n - ddof)
     return float(xp.sum(c * c))

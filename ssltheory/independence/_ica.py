@@ -206,6 +206,68 @@ class _Problem:
                 break
         return y, r
 
+    def refine(
+        self, y: Any, r: Any, *, half_width: float, max_sweeps: int, xatol: float = 1e-3
+    ) -> tuple[Any, Any]:
+        """Per-pair bounded Brent (SciPy) on the angle in ``[-half_width, half_width]``.
+
+        Sweeps revisit only the pairs sharing a coordinate with a pair that moved (a pair just
+        optimised is at its 1-D minimum). Each pair costs ~8 single-angle evaluations, against
+        9 per sweep for a 9-angle grid whose resolution is only ``half_width / 4``.
+        """
+        from scipy.optimize import minimize_scalar
+
+        xp = self.xp
+        dev = _backend.device(y)
+        d = y.shape[1]
+        feats = self.features(y) if self.projector == "separable_rff" else None
+
+        def pair_eval(theta: float, i: int, j: int) -> tuple[float, Any]:
+            c, s = math.cos(theta), math.sin(theta)
+            yi = (c * y[:, i] - s * y[:, j])[None, :]
+            yj = (s * y[:, i] + c * y[:, j])[None, :]
+            if self.projector == "dense_relu":
+                return float(self._dense_values(y, i, j, yi, yj)[0]), None
+            val, new = self._rff_values(feats, i, j, yi, yj)
+            return float(val[0]), new
+
+        dirty = {(i, j) for i in range(d - 1) for j in range(i + 1, d)}
+        for _ in range(max_sweeps):
+            moved = False
+            for i in range(d - 1):
+                for j in range(i + 1, d):
+                    if (i, j) not in dirty:
+                        continue
+                    dirty.discard((i, j))
+                    v0 = pair_eval(0.0, i, j)[0]
+                    res = minimize_scalar(
+                        lambda t, i=i, j=j: pair_eval(float(t), i, j)[0],
+                        bounds=(-half_width, half_width),
+                        method="bounded",
+                        options={"xatol": xatol},
+                    )
+                    if not float(res.fun) < v0:
+                        continue
+                    moved = True
+                    theta = float(res.x)
+                    _, new = pair_eval(theta, i, j)
+                    g = np.eye(d)
+                    c, s = math.cos(theta), math.sin(theta)
+                    g[i, i], g[i, j], g[j, i], g[j, j] = c, -s, s, c
+                    gx = xp.asarray(g, dtype=y.dtype, device=dev)
+                    y = y @ gx.mT
+                    r = gx @ r
+                    if new is not None:
+                        feats[i], feats[j] = new[0][0, ...], new[1][0, ...]
+                    dirty |= {
+                        p
+                        for p in ((a, b) for a in range(d - 1) for b in range(a + 1, d))
+                        if p != (i, j) and (i in p or j in p)
+                    }
+            if not moved:
+                break
+        return y, r
+
     def _rff_values(self, feats: list[Any], i: int, j: int, yi: Any, yj: Any) -> tuple[Any, tuple[Any, Any]]:
         xp = self.xp
         # features laid out (A, M, N) so that every product is a plain (batched) GEMM
@@ -282,7 +344,9 @@ def vcreg_ica(
     n_sweeps : int
         Maximum Jacobi sweeps (stops when a sweep moves nothing).
     refine : bool
-        Up to 3 extra sweeps over 9 angles in :math:`[-\pi/48,\pi/48]`.
+        Then, per pair, a bounded Brent search (SciPy, scalars on the host, evaluations on
+        ``X``'s backend) over :math:`[-\pi/48,\pi/48]` to :math:`10^{-3}` rad; up to 3 sweeps,
+        each revisiting only the pairs that share a coordinate with a pair that moved.
     n_restarts : int
         First from the identity, then random orthogonal; the lowest objective is kept.
     bandwidth : float
@@ -347,7 +411,6 @@ def vcreg_ica(
         projector=projector,
     )
     coarse = np.arange(n_angles) * (math.pi / (2 * n_angles))
-    fine = np.linspace(-math.pi / 48, math.pi / 48, 9)
     best = None
     values = []
     for restart in range(n_restarts):
@@ -356,7 +419,7 @@ def vcreg_ica(
         y = xw @ r.mT
         y, r = prob.jacobi(y, r, coarse, n_sweeps)
         if refine:
-            y, r = prob.jacobi(y, r, fine, 3)
+            y, r = prob.refine(y, r, half_width=math.pi / 48, max_sweeps=3)
         val = prob.value(y)
         values.append(val)
         if best is None or val < best[0]:

@@ -64,11 +64,13 @@ def _subsample_rows(x: Any, *, xp: ModuleType, max_samples: int, seed: Any) -> A
     return xp.take(x, xp.asarray(idx, device=_backend.device(x)), axis=0)
 
 
-def _offdiag_sq(x: Any, *, xp: ModuleType) -> tuple[Any, int]:
+def _offdiag_sq(x: Any, *, xp: ModuleType, d2: Any = None) -> tuple[Any, int]:
     """Flattened squared distances with the diagonal set to +inf (so it orders last), and the
-    number ``m(m-1)`` of off-diagonal entries (each pair appears twice: same median as i<j)."""
+    number ``m(m-1)`` of off-diagonal entries (each pair appears twice: same median as i<j).
+    ``d2``: the squared distances of ``x`` when the caller already has them."""
     m = x.shape[0]
-    d2 = _sqdist(x, x, xp=xp)
+    if d2 is None:
+        d2 = _sqdist(x, x, xp=xp)
     eye = xp.eye(m, dtype=xp.bool, device=_backend.device(x))
     d2 = xp.where(eye, xp.asarray(math.inf, dtype=d2.dtype, device=_backend.device(x)), d2)
     return xp.reshape(d2, (-1,)), m * (m - 1)
@@ -153,6 +155,15 @@ def _kernel_and_sigma(x: Any, *, xp: ModuleType, name: str, kernel: str, bandwid
     x = _as_samples(x, xp=xp, name=name)
     if kernel == "linear":
         return _gram_matrix(x, kernel, math.nan, xp=xp), math.nan
+    if isinstance(bandwidth, str) and bandwidth == "median" and x.shape[0] <= _MAX_MEDIAN_ROWS:
+        # the median rule sees every row: one distance matrix serves the rule and the Gram
+        d2 = _sqdist(x, x, xp=xp)
+        flat, count = _offdiag_sq(x, xp=xp, d2=d2)
+        med = _median_of_first(flat, 0, count, xp=xp, sqrt=True)
+        sigma = med if med > 0 else 1.0
+        if kernel == "gaussian":
+            return xp.exp(-d2 / (2.0 * sigma * sigma)), sigma
+        return xp.exp(-xp.sqrt(d2) / sigma), sigma
     x, sigma = _resolve_bandwidth(x, bandwidth, xp=xp, name=name)
     return _gram_matrix(x, kernel, sigma, xp=xp), sigma
 

@@ -16,6 +16,7 @@ from ssltheory.independence import _kernels as _k
 __all__ = ["HSICResult", "dhsic_test", "hsic_test"]
 
 _BATCH_ELEMENTS = 2**22
+_ROWCOL_MIN_N = 256  # below: one flat gather per batch beats a loop (measured: flat faster at n ≤ 200)
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,41 @@ def _permuted_flat(flat: Any, perm: np.ndarray, *, xp: ModuleType) -> Any:
     return xp.take(flat, idx, axis=-1)
 
 
-def _take_batch(flat_n2: Any, perms: np.ndarray, *, xp: ModuleType) -> Any:
-    """(b, n²): the (n, n) matrix ``flat_n2`` (n²,) permuted by each row of ``perms``."""
+def _take_batch(mat: Any, perms: np.ndarray, *, xp: ModuleType) -> Any:
+    """(b, n²): the (n, n) matrix ``mat`` with rows and columns permuted by each row of ``perms``."""
+    n = mat.shape[0]
     idx = _flat_index(perms)
-    b = idx.shape[0]
-    out = xp.take(flat_n2, xp.asarray(idx.reshape(-1), device=_backend.device(flat_n2)), axis=0)
-    return xp.reshape(out, (b, -1))
+    out = xp.take(xp.reshape(mat, (n * n,)), xp.asarray(idx.reshape(-1), device=_backend.device(mat)), axis=0)
+    return xp.reshape(out, (idx.shape[0], n * n))
+
+
+def _permuted_dots(mats: list[Any], perms: list[np.ndarray], weight: Any, *, xp: ModuleType) -> Any:
+    """(b,): ``Σ_ij weight_ij · Π_k mats[k][π_k(i), π_k(j)]`` for each row of the ``perms[k]`` (b, n).
+
+    For n ≥ ``_ROWCOL_MIN_N`` each permuted matrix is two axis gathers (whole rows, then columns
+    of the row-contiguous copy) reduced at once: cache-friendly, and neither a (b, n²) index nor
+    a (b, n²) gathered batch is built (measured ~2x faster at n = 600). For smaller n one flat
+    gather per batch has fewer calls.
+    """
+    n = weight.shape[0]
+    if n < _ROWCOL_MIN_N:
+        prod = None
+        for mat, pm in zip(mats, perms, strict=True):
+            g = _take_batch(mat, pm, xp=xp)
+            prod = g if prod is None else prod * g
+        return prod @ xp.reshape(weight, (n * n,))
+    dev = _backend.device(weight)
+    out = []
+    for r in range(perms[0].shape[0]):
+        prod = None
+        for mat, pm in zip(mats, perms, strict=True):
+            pi = xp.asarray(pm[r, :], device=dev)
+            g = xp.take(xp.take(mat, pi, axis=0), pi, axis=1)
+            prod = g if prod is None else prod * g
+        # an elementwise product and sum, not a BLAS dot: one tiny multithreaded BLAS call per
+        # permutation spin-waits (measured 10x slower with 2 BLAS threads on 2 cores)
+        out.append(xp.sum(prod * weight))
+    return xp.stack(out)
 
 
 def _perm_stats(
@@ -95,19 +125,17 @@ def _perm_stats(
     per_batch = max(1, _BATCH_ELEMENTS // (n * n))
     stats = []
     if estimator == "biased":
-        kc = xp.reshape(_k._center(kx, xp=xp), (n * n,))
-        lflat = xp.reshape(ky, (n * n,))
+        kc_mat = _k._center(kx, xp=xp)
         for perms in _permutation_batches(n, n_perm, seed, per_batch=per_batch):
-            stats.append(_take_batch(lflat, perms, xp=xp) @ kc / float((n - ddof) ** 2))
+            stats.append(_permuted_dots([ky], [perms], kc_mat, xp=xp) / float((n - ddof) ** 2))
         return xp.concat(stats)
     eye = xp.eye(n, dtype=xp.bool, device=_backend.device(kx))
     zero = xp.zeros((), dtype=kx.dtype, device=_backend.device(kx))
     kt, lt = xp.where(eye, zero, kx), xp.where(eye, zero, ky)
     rk, rl = xp.sum(kt, axis=1), xp.sum(lt, axis=1)
     const = xp.sum(rk) * xp.sum(rl) / float((n - 1) * (n - 2))
-    kflat, lflat = xp.reshape(kt, (n * n,)), xp.reshape(lt, (n * n,))
     for perms in _permutation_batches(n, n_perm, seed, per_batch=per_batch):
-        t1 = _take_batch(lflat, perms, xp=xp) @ kflat
+        t1 = _permuted_dots([lt], [perms], kt, xp=xp)
         rlp = xp.reshape(xp.take(rl, xp.asarray(perms.reshape(-1), device=_backend.device(rl))), perms.shape)
         t3 = 2.0 / (n - 2) * (rlp @ rk)
         stats.append((t1 + const - t3) / float(n * (n - 3)))
@@ -307,7 +335,6 @@ def dhsic_test(
     t2 = 1.0
     for g in grams:
         t2 *= float(xp.sum(g)) / (n * n)
-    flats = [xp.reshape(g, (n * n,)) for g in grams]
     rows = [xp.sum(g, axis=1) / float(n) for g in grams]
     rng = np.random.default_rng(seed)
     per_batch = max(1, _BATCH_ELEMENTS // (n * n))
@@ -315,14 +342,15 @@ def dhsic_test(
     done = 0
     while done < n_permutations:
         b = min(per_batch, n_permutations - done)
-        t1 = xp.ones((b, n * n), dtype=grams[0].dtype, device=_backend.device(grams[0])) * flats[0]
         t3 = xp.ones((b, n), dtype=grams[0].dtype, device=_backend.device(grams[0])) * rows[0]
+        perm_list = []
         for j in range(1, len(grams)):
             perms = rng.permuted(np.tile(np.arange(n), (b, 1)), axis=1)
-            t1 = t1 * _take_batch(flats[j], perms, xp=xp)
+            perm_list.append(perms)
             idx = xp.asarray(perms.reshape(-1), device=_backend.device(rows[j]))
             t3 = t3 * xp.reshape(xp.take(rows[j], idx), (b, n))
-        stats.append(xp.sum(t1, axis=1) / float(n * n) + t2 - 2.0 * xp.sum(t3, axis=1) / float(n))
+        t1 = _permuted_dots(grams[1:], perm_list, grams[0], xp=xp)
+        stats.append(t1 / float(n * n) + t2 - 2.0 * xp.sum(t3, axis=1) / float(n))
         done += b
     null = xp.concat(stats)
     p = _pvalue(null, observed, xp=xp)
