@@ -324,3 +324,27 @@ def _order_statistics(x: Any, ks: list[int], *, xp: ModuleType) -> list[float]:
         return [float(part[k]) for k in ks]
     srt = xp.sort(x)
     return [float(srt[k]) for k in ks]
+
+
+def _segment_sum(values: Any, ids: Any, n_segments: int, *, xp: ModuleType) -> Any:
+    """Row sums per segment: ``out[g] = sum(values[i] for i with ids[i] == g)``, shape (n_segments, d).
+
+    ``ids`` are integers in ``[0, n_segments)``. NumPy/CuPy: one sparse one-hot product, O(n d);
+    other backends (standard only, no scatter-add): one-hot blocks of 512 segments,
+    O(n · n_segments · d) — fine for tests, use NumPy or CuPy at scale.
+    """
+    n = values.shape[0]
+    if is_numpy(xp) or is_cupy(xp):
+        ones = xp.ones((n,), dtype=values.dtype)
+        onehot = sparse_coo(ones, ids, xp.arange(n), (n_segments, n), xp=xp)
+        return xp.asarray(onehot @ values)
+    dev = device(values)
+    blocks = []
+    for lo in range(0, n_segments, 512):
+        hi = min(lo + 512, n_segments)
+        seg = xp.arange(lo, hi, dtype=ids.dtype, device=dev)
+        onehot = xp.astype(seg[:, None] == ids[None, :], values.dtype)
+        blocks.append(onehot @ values)
+    if not blocks:
+        return xp.zeros((0, values.shape[1]), dtype=values.dtype, device=dev)
+    return xp.concat(blocks, axis=0)

@@ -219,9 +219,18 @@ def _cca_core(
     degrees = xp.sum(graph, axis=1)
     s_d = x.mT @ (degrees[:, None] * x)
     s_g = x.mT @ (graph @ x)
+    return _cca_from_moments(
+        s_d, s_g, k, n_samples=x.shape[0], xp=xp, tie_tol=tie_tol, stacklevel=stacklevel + 1
+    )
+
+
+def _cca_from_moments(
+    s_d: Any, s_g: Any, k: int, *, n_samples: int, xp: ModuleType, tie_tol: float | None, stacklevel: int
+) -> tuple[Any, Any, bool, Any]:
+    """Solve step of :func:`_cca_core` from :math:`X^\top D_GX` and :math:`X^\top GX` (also streamed)."""
     lam, v = _linalg.eigh_ascending(s_d, xp=xp)
     lam_max = float(lam[-1]) if lam.shape[0] else 0.0
-    rtol = max(x.shape) * float(xp.finfo(x.dtype).eps)
+    rtol = max(n_samples, s_d.shape[0]) * float(xp.finfo(s_d.dtype).eps)
     keep = lam > rtol * max(lam_max, 0.0)
     r = int(xp.sum(xp.astype(keep, xp.int32)))
     if k > r:

@@ -137,7 +137,7 @@ def vicreg_linear_weights(
     xp = _backend.get_namespace(x, graph)
     x = _validation.check_array(x, xp=xp, name="x", ndim=2, min_rows=2)
     g = _validation.check_graph(graph, xp=xp, diagonal="ignore")
-    n, d = x.shape
+    n = x.shape[0]
     if g.shape[0] != n:
         raise ValueError(
             f"graph must be (n_samples, n_samples) = ({n}, {n}) to match x, received {tuple(g.shape)}"
@@ -165,6 +165,39 @@ def vicreg_linear_weights(
     else:
         lx = _dense_laplacian(g, xp=xp) @ xc  # L 1 = 0: Xᵀ L X = X_cᵀ L X_c
     s_l = xc.mT @ lx / m
+    return _vicreg_linear_solve(
+        sigma,
+        s_l,
+        k,
+        alpha=alpha,
+        beta=beta,
+        gamma_p=gamma_p,
+        rtol=rtol,
+        tie_tol=tie_tol,
+        xp=xp,
+        stacklevel=4,
+    )
+
+
+def _vicreg_linear_solve(
+    sigma: Any,
+    s_l: Any,
+    k: int,
+    *,
+    alpha: float,
+    beta: float,
+    gamma_p: float,
+    rtol: float,
+    tie_tol: float | None,
+    xp: Any,
+    stacklevel: int = 4,
+) -> LinearSolution:
+    r"""Solve step of :func:`vicreg_linear_weights`.
+
+    Takes :math:`\Sigma_X=X^\top HX/M` and :math:`S_L=X^\top LX/M`;
+    shared with ``vicreg_linear_weights_from_statistics`` (streamed sufficient statistics).
+    """
+    d = sigma.shape[0]
     s, v = _linalg.eigh_ascending(sigma, xp=xp)
     smax = float(s[-1]) if d else 0.0
     keep = s > rtol * max(smax, 0.0)
@@ -178,7 +211,12 @@ def vicreg_linear_weights(
     tied = False
     if k_eff > 0:
         tied = _linalg.warn_if_tied(
-            mu, k_eff, xp=xp, tie_tol=tie_tol, kept_weight_positive=float(c[k_eff - 1]) > 0
+            mu,
+            k_eff,
+            xp=xp,
+            tie_tol=tie_tol,
+            kept_weight_positive=float(c[k_eff - 1]) > 0,
+            stacklevel=stacklevel,
         )
     w = _linalg.sign_normalize(t @ q[:, :k_eff], xp=xp)
     weights = _pad_columns(w * xp.sqrt(c[:k_eff])[None, :], k, xp=xp)
