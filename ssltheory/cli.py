@@ -1,5 +1,6 @@
-"""Command-line interface: ``ssltheory list``, ``ssltheory verify`` (the verification report) and
-``ssltheory compare`` (a saved embedding against the closed-form optimum).
+"""Command-line interface: ``ssltheory list``, ``ssltheory verify`` (the verification report),
+``ssltheory compare`` (a saved embedding against the closed-form optimum) and ``ssltheory bench``
+(runs ``benchmarks/run_all.py`` of a source checkout).
 
 Exit status: 0 when every gating claim passes, 1 when one fails, 2 on bad arguments or an
 unavailable backend (one-line message, no traceback).
@@ -86,7 +87,46 @@ def _parser() -> argparse.ArgumentParser:
         p_cmp.add_argument(flag, type=kind, help="loss weight (paper convention); default: the solver's")
     p_cmp.add_argument("--loss-rtol", type=float, default=1e-3, help="loss gap tolerance (default 1e-3)")
     p_cmp.add_argument("--subspace-tol", type=float, default=1e-2, help="subspace distance tolerance")
+
+    p_bench = sub.add_parser(
+        "bench",
+        help="run the benchmark suite (benchmarks/run_all.py of a source checkout)",
+        description="Run benchmarks/run_all.py (found in the current directory, one of its parents, or "
+        "the source tree ssltheory was imported from): every workload and benchmarks/bench_*.py at one "
+        "size; prints one table and writes benchmarks/results.md. The benchmarks are not installed "
+        "with the package: run it from a source checkout.",
+    )
+    p_bench.add_argument("--size", choices=("quick", "full"), default="quick", help="problem sizes")
+    p_bench.add_argument("--only", nargs="+", metavar="NAME", help="only these workloads / bench scripts")
     return parser
+
+
+def _find_run_all():
+    """``benchmarks/run_all.py`` in the working directory or a parent, else next to the package."""
+    from pathlib import Path
+
+    import ssltheory
+
+    cwd = Path.cwd().resolve()
+    for root in (cwd, *cwd.parents, Path(ssltheory.__file__).resolve().parents[1]):
+        candidate = root / "benchmarks" / "run_all.py"
+        if candidate.is_file():
+            return candidate
+    raise _ArgumentError(
+        "benchmarks/run_all.py not found in the current directory, its parents or the source tree of "
+        "ssltheory; the benchmarks ship with the source repository only: run 'ssltheory bench' from a "
+        "checkout"
+    )
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import subprocess
+
+    script = _find_run_all()
+    cmd = [sys.executable, str(script), "--size", args.size]
+    if args.only:
+        cmd += ["--only", *args.only]
+    return subprocess.call(cmd)
 
 
 def _load_array(path: str, what: str):
@@ -225,6 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_list(args)
         if args.command == "compare":
             return _cmd_compare(args)
+        if args.command == "bench":
+            return _cmd_bench(args)
         return _cmd_verify(args)
     except _ArgumentError as exc:
         print(f"ssltheory: error: {exc}", file=sys.stderr)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import warnings
 from types import ModuleType
 from typing import Any
 
 from ssltheory import _backend, _linalg, _validation
+from ssltheory._warnings import NotConvergedWarning
+from ssltheory.spectral import _structured
 from ssltheory.spectral._results import SpectralSolution
+from ssltheory.spectral._vicreg import SPARSE_EIGEN_TOL
 
 __all__ = ["spectral_contrastive_embedding"]
 
@@ -38,6 +42,43 @@ def _operator(graph: Any, weighting: str, *, xp: ModuleType) -> tuple[Any, Any]:
         scale = sp.diags(inv)
         return (scale @ graph @ scale).tocsr(), inv
     return graph * (inv[:, None] * inv[None, :]), inv
+
+
+def _structured_pairs(graph: Any, k: int, weighting: str, *, xp: ModuleType) -> tuple[Any, Any] | None:
+    """Top pairs of a zero-diagonal clique-union graph in closed form (spec §3), else ``None``."""
+    if _backend.is_sparse(graph):
+        has_diagonal = bool(xp.any(xp.asarray(graph.diagonal()) != 0))
+    else:
+        has_diagonal = bool(xp.any(xp.linalg.diagonal(graph) != 0))
+    if has_diagonal:
+        return None  # self-pairs are positives here (spec D2): not a plain clique union
+    structure = _structured.detect_clique_union(graph, xp=xp)
+    if structure is None:
+        return None
+    dtype = graph.dtype if xp.isdtype(graph.dtype, "real floating") else xp.float64
+    return _structured.clique_union_adjacency_top(
+        structure, k, normalized=weighting == "degree", dtype=dtype, xp=xp
+    )
+
+
+def _top_pairs(op: Any, k: int, *, xp: ModuleType) -> tuple[Any, Any]:
+    """Top ``k`` pairs (descending); sparse: Lanczos at ``SPARSE_EIGEN_TOL``, residuals checked."""
+    n = op.shape[0]
+    if not _backend.is_sparse(op) or k >= n - 1:
+        return _linalg.top_k(op.toarray() if _backend.is_sparse(op) else op, k, xp=xp)
+    w, e = _linalg.top_k(op, k, xp=xp, tol=SPARSE_EIGEN_TOL)
+    scale = max(1.0, float(xp.max(xp.abs(w))))
+    resid = float(xp.max(xp.abs(xp.asarray(op @ e) - e * w[None, :])))
+    # Lanczos at SPARSE_EIGEN_TOL: residual <= 1e-10·scale; 4·sqrt(eps)·scale flags a failure
+    if resid <= 4.0 * math.sqrt(float(xp.finfo(w.dtype).eps)) * scale:
+        return w, e
+    warnings.warn(
+        f"the sparse eigensolver returned inaccurate eigenpairs (residual {resid:.2e}, residual check "
+        "failed); recomputing them with a dense eigensolver",
+        NotConvergedWarning,
+        stacklevel=3,
+    )
+    return _linalg.top_k(op.toarray(), k, xp=xp)
 
 
 def spectral_contrastive_embedding(
@@ -93,6 +134,8 @@ def spectral_contrastive_embedding(
     -----
     DegenerateSpectrumWarning
         If :math:`\omega_K>0` is tied with :math:`\omega_{K+1}` (the optimal subspace is not unique).
+    NotConvergedWarning
+        Sparse graph: the Lanczos pairs failed the residual check (recomputed densely).
 
     See Also
     --------
@@ -104,7 +147,10 @@ def spectral_contrastive_embedding(
     when no positive eigenvalue is tied across :math:`K`; free: a rotation :math:`R`
     (:math:`R=I` here, eigenvector signs per D11). Cost: dense, a partial symmetric
     eigendecomposition (SciPy ``subset_by_index``; full ``eigh`` elsewhere), :math:`O(N^2K)` to
-    :math:`O(N^3)`; sparse, Lanczos (``eigsh``) at :math:`O(\mathrm{nnz}\,K)` per iteration.
+    :math:`O(N^3)`; sparse, Lanczos (``eigsh``) at :math:`O(\mathrm{nnz}\,K)` per iteration,
+    relative tolerance ``1e-10`` with a residual check (``NotConvergedWarning``, dense
+    recomputation). Zero-diagonal clique unions (augmentation / label graphs) with ``K`` below the
+    number of cliques: the top eigenvectors are the clique indicators (spec §3), no eigensolver.
 
     References
     ----------
@@ -133,11 +179,13 @@ def spectral_contrastive_embedding(
     vol = float(xp.sum(degrees))
     if weighting == "degree" and vol <= 0:
         raise ValueError("graph must have at least one edge for weighting='degree' (vol = 0)")
-    op, inv = _operator(graph, weighting, xp=xp)
     n_pairs = min(k + 1, n_nodes)
-    if _backend.is_sparse(op) and n_pairs >= n_nodes - 1:
-        op = op.toarray()  # Lanczos needs k < N - 1; tiny problems go dense
-    w, e = _linalg.top_k(op, n_pairs, xp=xp)
+    pairs = _structured_pairs(graph, n_pairs, weighting, xp=xp)
+    if pairs is not None:  # augmentation / label graph, K below the number of cliques: no eigensolver
+        (w, e), inv = pairs, _inv_sqrt_degree(degrees, xp=xp)
+    else:
+        op, inv = _operator(graph, weighting, xp=xp)
+        w, e = _top_pairs(op, n_pairs, xp=xp)
     kept = min(k, n_nodes)
     tied = _linalg.warn_if_tied(
         w,
