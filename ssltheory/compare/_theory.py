@@ -249,11 +249,11 @@ def compare_to_theory(
     >>> import numpy as np
     >>> from ssltheory.graphs import augmentation_graph
     >>> from ssltheory.spectral import vicreg_embedding
-    >>> G = augmentation_graph(6, 2)
-    >>> Z = vicreg_embedding(G, n_components=3, invariance_weight=0.1).embedding
-    >>> gap = compare_to_theory(Z, G, method="vicreg", invariance_weight=0.1)
+    >>> G = augmentation_graph(6, 2)  # 5 invariant directions: K = 5 keeps the whole cluster
+    >>> Z = vicreg_embedding(G, n_components=5, invariance_weight=0.1).embedding
+    >>> gap = compare_to_theory(Z + 3.0, G, method="vicreg", invariance_weight=0.1)
     >>> gap.passed, gap.predicted_rank
-    (True, 3)
+    (True, 5)
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, received {method!r}")
