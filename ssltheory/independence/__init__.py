@@ -3,7 +3,8 @@
 - HSIC estimators on any array-API backend: :func:`hsic` (biased/unbiased/normalised; Gaussian,
   Laplacian, linear or precomputed kernels), :func:`rf_hsic` (random features, linear time),
   :func:`pairwise_hsic` (all pairs of columns at once), :func:`dhsic` (joint independence);
-  tests :func:`hsic_test` (permutation, gamma) and :func:`dhsic_test`.
+  tests :func:`hsic_test` (permutation, gamma), :func:`rf_hsic_test` (random features, linear
+  time) and :func:`dhsic_test`.
 - VCReg/VICReg evaluators (:func:`vcreg_loss`, :func:`vicreg_loss`, :func:`convert_vicreg_weights`),
   separable random-feature projectors (:func:`random_feature_projector`) and Theorem A's exact
   split of the covariance penalty into pairwise HSIC and marginal terms
@@ -24,6 +25,7 @@ from ssltheory.independence._ica import (
     whiten,
 )
 from ssltheory.independence._kernels import gram, median_bandwidth
+from ssltheory.independence._rftest import rf_hsic_test
 from ssltheory.independence._stattests import HSICResult, dhsic_test, hsic_test
 from ssltheory.independence._vcreg import (
     CovDecomposition,
@@ -58,6 +60,7 @@ __all__ = [
     "pairwise_hsic",
     "random_feature_projector",
     "rf_hsic",
+    "rf_hsic_test",
     "vcreg_ica",
     "vcreg_loss",
     "vicreg_loss",

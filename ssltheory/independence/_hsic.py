@@ -208,6 +208,10 @@ def _pairwise_gram(x: Any, *, xp: ModuleType, kernel: str, sigmas: Any) -> tuple
     return t / float(n * n), None
 
 
+# ``pairwise_hsic(method="rff")`` streams rows in chunks of at most this many feature entries
+_RFF_CHUNK_ELEMENTS = 1 << 22
+
+
 def _pairwise_rff(
     x: Any, *, xp: ModuleType, n_features: int, family: str, sigmas: np.ndarray, seed: Any
 ) -> Any:
@@ -216,13 +220,30 @@ def _pairwise_rff(
     w, b = _ft._draw_params(rng, 1, n_features, family, 1.0, K)
     w = w[:, 0, :] / sigmas[:, None]
     dev = _backend.device(x)
-    u = x[:, :, None] * xp.asarray(w, dtype=x.dtype, device=dev)[None, :, :]
-    phi = _ft._feature_map(
-        u, xp.asarray(b, dtype=x.dtype, device=dev)[None, :, :], family, "kernel", n_features, xp=xp
-    )
-    phi = xp.reshape(phi, (n, -1))
-    phi = phi - xp.mean(phi, axis=0, keepdims=True)
-    c = phi.mT @ phi / float(n)
+    w_x = xp.asarray(w, dtype=x.dtype, device=dev)[None, :, :]
+    b_x = xp.asarray(b, dtype=x.dtype, device=dev)[None, :, :]
+
+    def features(rows: slice) -> Any:
+        u = x[rows, :, None] * w_x
+        phi = _ft._feature_map(u, b_x, family, "kernel", n_features, xp=xp)
+        return xp.reshape(phi, (u.shape[0], -1))
+
+    step = max(1, _RFF_CHUNK_ELEMENTS // (K * n_features))
+    if n <= step:
+        phi = features(slice(0, n))
+        phi = phi - xp.mean(phi, axis=0, keepdims=True)
+        c = phi.mT @ phi / float(n)
+    else:
+        # row chunks (memory O(step·K·M) instead of O(nKM)); moments about the first chunk's
+        # mean, then C = S/n − δδᵀ with δ = mean − shift (small: no cancellation)
+        shift = xp.mean(features(slice(0, step)), axis=0, keepdims=True)
+        c, tot = None, None
+        for start in range(0, n, step):
+            phi = features(slice(start, min(n, start + step))) - shift
+            part, col = phi.mT @ phi, xp.sum(phi, axis=0)
+            c, tot = (part, col) if c is None else (c + part, tot + col)
+        delta = tot / float(n)
+        c = c / float(n) - delta[:, None] * delta[None, :]
     m = c.shape[0] // K
     return xp.sum(xp.reshape(c * c, (K, m, K, m)), axis=(1, 3))
 

@@ -29,7 +29,7 @@ class HSICResult:
         The estimator's value (HSIC, nHSIC or dHSIC), never negated (D8).
     pvalue : float
     method : str
-        ``"permutation"`` or ``"gamma"``.
+        ``"permutation"``, ``"gamma"`` or ``"rf_permutation"`` (:func:`rf_hsic_test`).
     estimator : str
         ``"biased"``, ``"unbiased"`` or ``"dhsic"``.
     n : int

@@ -227,6 +227,46 @@ def kernel_ssl_solve(
     )
 
 
+# tall-skinny inputs at or above this many rows (and 8x more rows than columns) use two Gram passes
+_TALL_SVD_MIN_ROWS = 20_000
+
+
+def _thin_svd(a: Any, *, xp: ModuleType) -> tuple[Any, Any, Any]:
+    """Thin SVD ``a = U diag(s) Vt`` (descending ``s``); tall inputs go through :func:`_gram_svd`."""
+    n, p = a.shape
+    if n < _TALL_SVD_MIN_ROWS or n < 8 * p:
+        return xp.linalg.svd(a, full_matrices=False)
+    return _gram_svd(a, xp=xp)
+
+
+def _gram_svd(a: Any, *, xp: ModuleType) -> tuple[Any, Any, Any]:
+    """Thin SVD of a tall ``a`` (n, p) from two p×p Gram eigenproblems (Cholesky-QR2 style).
+
+    Pass 1: :math:`A^\\top A = R\\,\\mathrm{diag}(w)R^\\top`, keep :math:`w_k > p\\,\\epsilon\\,w_1`,
+    :math:`U_1 = AR_kw_k^{-1/2}`. Pass 2 re-orthonormalises :math:`U_1` the same way and a k×k SVD
+    recovers the singular triplets, so :math:`U^\\top U = I` to rounding. Singular values below
+    :math:`\\sqrt{p\\epsilon}\\,s_1` are dropped (the returned ``s`` may be shorter than ``p``):
+    callers must not ask for a relative cut on :math:`s^2` below :math:`p\\epsilon`. Cost four
+    :math:`O(np^2)` matrix products, each one BLAS-3 pass, and :math:`O(np)` memory (measured on 2
+    shared cores: LAPACK's thin SVD of a 5·10⁴×200 matrix 8.6 s, one Gram product 1.5 s).
+    """
+    p = a.shape[1]
+    eps = float(xp.finfo(a.dtype).eps)
+    w, r = _linalg.eigh_ascending(_linalg.symmetrize(a.mT @ a, xp=xp), xp=xp)
+    w, r = xp.flip(w, axis=0), xp.flip(r, axis=1)
+    top = float(w[0])
+    if not top > 0:
+        return xp.zeros((a.shape[0], 1), dtype=a.dtype, device=_backend.device(a)), w[:1] * 0.0, r.mT[:1, :]
+    k = int(xp.sum(xp.astype(w > p * eps * top, xp.int32)))
+    s1 = xp.sqrt(w[:k])
+    u1 = a @ (r[:, :k] / s1[None, :])
+    d, q = _linalg.eigh_ascending(_linalg.symmetrize(u1.mT @ u1, xp=xp), xp=xp)
+    c = xp.sqrt(d)[:, None] * (q.mT * s1[None, :])  # U1 diag(s1) = (U1 Q D^-1/2) (D^1/2 Qᵀ diag(s1))
+    pu, s, vt = xp.linalg.svd(c, full_matrices=False)
+    u = u1 @ ((q / xp.sqrt(d)[None, :]) @ pu)
+    return u, s, vt @ r[:, :k].mT
+
+
 def linear_ssl_solve(
     features: Any,
     graph: Any,
@@ -291,7 +331,10 @@ def linear_ssl_solve(
     -----
     spec/kernel.md §3.9 (linear kernel, Nyström). Identical to ``kernel_ssl_solve(Φ Φᵀ, graph)``
     up to rounding. Cost :math:`O(Np^2 + \mathrm{nnz}(A)\,p)` time and :math:`O(Np)` memory
-    (the :math:`N\times N` Gram matrix is never formed).
+    (the :math:`N\times N` Gram matrix is never formed). For :math:`N\ge 20000` and
+    :math:`N\ge 8p` the thin SVD of :math:`\Phi` is computed from two :math:`p\times p` Gram
+    eigenproblems (BLAS-3 passes; singular values below :math:`\sqrt{p\epsilon}\,s_1` are then
+    dropped whatever ``rtol``).
 
     Examples
     --------
@@ -323,7 +366,7 @@ def linear_ssl_solve(
     graph = _check_graph_for(graph, features.shape[0], xp=xp, what="features")
     if not _backend.is_sparse(graph):
         graph = xp.astype(graph, features.dtype)
-    u, s, vt = xp.linalg.svd(features, full_matrices=False)
+    u, s, vt = _thin_svd(features, xp=xp)
     lam_all = s * s
     if lam_all.shape[0] == 0 or not float(lam_all[0]) > 0:
         raise ValueError("features must not be all zero")
