@@ -6,8 +6,7 @@ from types import ModuleType
 from typing import Any
 
 from ssltheory import _backend, _validation
-from ssltheory.losses._base import Loss, LossValue, check_convention, pair_indices, prepare
-from ssltheory.losses._vicreg import _scatter_rows
+from ssltheory.losses._base import Loss, LossValue, check_convention, pair_indices, prepare, scatter_rows
 
 __all__ = ["BarlowTwinsLoss", "barlow_twins_loss"]
 
@@ -160,8 +159,8 @@ class BarlowTwinsLoss(Loss):
         gx = _standardize_backward(gxh, xc, xs, m=ddof_m, xp=xp)
         gy = _standardize_backward(gyh, yc, ys, m=ddof_m, xp=xp)
         grad = xp.zeros_like(z)
-        grad = _scatter_rows(grad, left, gx, xp=xp)
-        grad = _scatter_rows(grad, right, gy, xp=xp)
+        grad = scatter_rows(grad, left, gx, xp=xp)
+        grad = scatter_rows(grad, right, gy, xp=xp)
         return LossValue(value, grad)
 
 

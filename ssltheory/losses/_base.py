@@ -8,7 +8,7 @@ from typing import Any
 
 from ssltheory import _backend, _validation
 
-__all__ = ["CONVENTIONS", "Loss", "LossValue", "check_convention", "pair_indices", "prepare"]
+__all__ = ["CONVENTIONS", "Loss", "LossValue", "check_convention", "pair_indices", "prepare", "scatter_rows"]
 
 CONVENTIONS = ("paper", "reference", "solo_learn", "lightly")
 
@@ -95,3 +95,12 @@ def pair_indices(graph: Any, *, xp: ModuleType) -> tuple[Any, Any]:
     left = idx[left_mask]
     right = partner[left_mask]
     return left, right
+
+
+def scatter_rows(target: Any, rows: Any, values: Any, *, xp: ModuleType) -> Any:
+    """``target[rows] += values`` for distinct ``rows`` without in-place fancy assignment
+    (not in the array API): a one-hot matrix product, exact for 0/1 weights."""
+    n = target.shape[0]
+    idx = xp.arange(n, device=_backend.device(target))
+    onehot = xp.astype(idx[:, None] == rows[None, :], target.dtype)
+    return target + onehot @ values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ssltheory import _backend
 from ssltheory.losses._base import Loss, LossValue, check_convention, prepare
 
 __all__ = ["SpectralContrastiveLoss", "spectral_contrastive_loss"]
@@ -75,18 +76,12 @@ class SpectralContrastiveLoss(Loss):
             w = deg / vol
         else:
             wmat = g
-            w = xp.ones((g.shape[0],), dtype=g.dtype, device=_device(g))
+            w = xp.ones((g.shape[0],), dtype=g.dtype, device=_backend.device(g))
         wf = wmat @ f
         m = f.mT @ (w[:, None] * f)  # F^T D_w F
         value = -2 * xp.sum(f * wf) + xp.sum(m * m)
         grad = -4 * wf + 4 * w[:, None] * (f @ m)
         return LossValue(value, grad)
-
-
-def _device(x: Any) -> Any:
-    from ssltheory._backend import device
-
-    return device(x)
 
 
 def spectral_contrastive_loss(embedding: Any, graph: Any, /, **params: Any) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
-from ssltheory import _validation
-from ssltheory.losses._base import Loss, LossValue, check_convention, pair_indices, prepare
+from ssltheory import _backend, _validation
+from ssltheory.losses._base import Loss, LossValue, check_convention, pair_indices, prepare, scatter_rows
 
 __all__ = ["VICRegLoss", "convert_vicreg_weights", "vicreg_loss"]
 
@@ -130,7 +130,7 @@ class VICRegLoss(Loss):
         zc = z - xp.mean(z, axis=0, keepdims=True)
         cov = zc.mT @ zc / m
         d = xp.linalg.diagonal(cov)
-        eye = xp.eye(k, dtype=z.dtype, device=_device(z))
+        eye = xp.eye(k, dtype=z.dtype, device=_backend.device(z))
         off = cov * (1 - eye)
         if self.variance_penalty == "square":
             var_term = xp.sum((1 - d) ** 2)
@@ -167,7 +167,7 @@ class VICRegLoss(Loss):
         gx = (2.0 * c / (bsz * k)) * diff
         gy = -gx
         value = c * repr_term
-        eye = xp.eye(k, dtype=z.dtype, device=_device(z))
+        eye = xp.eye(k, dtype=z.dtype, device=_backend.device(z))
         for branch, grad_ref in ((x, "x"), (y, "y")):
             bc = branch - xp.mean(branch, axis=0, keepdims=True)
             var = xp.sum(bc**2, axis=0) / (bsz - 1)
@@ -185,24 +185,9 @@ class VICRegLoss(Loss):
             else:
                 gy = gy + gb
         grad = xp.zeros_like(z)
-        grad = _scatter_rows(grad, left, gx, xp=xp)
-        grad = _scatter_rows(grad, right, gy, xp=xp)
+        grad = scatter_rows(grad, left, gx, xp=xp)
+        grad = scatter_rows(grad, right, gy, xp=xp)
         return LossValue(value, grad)
-
-
-def _device(x: Any) -> Any:
-    from ssltheory._backend import device
-
-    return device(x)
-
-
-def _scatter_rows(target: Any, rows: Any, values: Any, *, xp: ModuleType) -> Any:
-    """``target[rows] += values`` for distinct ``rows`` without in-place fancy assignment
-    (not in the array API): a one-hot matrix product, exact for 0/1 weights."""
-    n = target.shape[0]
-    idx = xp.arange(n, device=_device(target))
-    onehot = xp.astype(idx[:, None] == rows[None, :], target.dtype)
-    return target + onehot @ values
 
 
 def vicreg_loss(embedding: Any, graph: Any, /, **weights: Any) -> Any:
