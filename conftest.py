@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from ssltheory import _backend
 
 try:  # tiny dense problems: one BLAS thread avoids spin-waiting on a shared 2-core machine
+    import scipy.linalg  # noqa: F401  (SciPy bundles its own OpenBLAS: load it so the limit reaches it)
     from threadpoolctl import threadpool_limits
 
     _BLAS_LIMIT = threadpool_limits(limits=int(os.environ.get("SSLTHEORY_TEST_BLAS_THREADS", "1")))
