@@ -22,7 +22,9 @@ import numpy as np
 
 __all__ = [
     "BACKENDS",
+    "amg_preconditioner",
     "backend_name",
+    "connected_components",
     "device",
     "eigh_partial",
     "generalized_eigh",
@@ -30,9 +32,11 @@ __all__ = [
     "is_cupy",
     "is_numpy",
     "is_sparse",
+    "linear_operator",
     "namespace_for",
     "sparse_coo",
     "sparse_eigsh",
+    "sparse_lobpcg",
     "sparse_module",
     "to_dense",
     "to_numpy",
@@ -308,6 +312,109 @@ def sparse_eigsh(
     return xp.take(xp.asarray(w), order, axis=0), xp.take(xp.asarray(v), order, axis=1)
 
 
+def linear_operator(n: int, matvec: Any, *, dtype: Any, xp: ModuleType) -> Any:
+    """A symmetric ``n × n`` operator ``x -> matvec(x)`` (x of shape (n,) or (n, m)) for the sparse solvers.
+
+    NumPy: :class:`scipy.sparse.linalg.LinearOperator`; CuPy: its ``cupyx`` twin.
+    """
+    if is_numpy(xp):
+        import scipy.sparse.linalg as sla
+    elif is_cupy(xp):
+        import cupyx.scipy.sparse.linalg as sla
+    else:
+        raise _not_implemented("sparse linear operators", xp)
+    return sla.LinearOperator((n, n), matvec=matvec, matmat=matvec, rmatvec=matvec, dtype=dtype)
+
+
+def connected_components(a: Any, *, xp: ModuleType) -> tuple[int, Any]:
+    """Connected components of the undirected graph with the sparsity pattern of sparse ``a``.
+
+    Returns ``(count, labels)``, labels an integer array of shape (n,) on ``a``'s backend. NumPy:
+    :func:`scipy.sparse.csgraph.connected_components`. CuPy: its ``cupyx`` twin, which needs
+    pylibcugraph; without it the index arrays (not the values) are copied to the host once, the
+    components found by SciPy, and the labels copied back (an explicit, documented transfer of
+    O(nnz) integers: a traversal, not arithmetic).
+    """
+    if is_numpy(xp):
+        from scipy.sparse.csgraph import connected_components as cc
+
+        count, labels = cc(a, directed=False)
+        return int(count), labels
+    if is_cupy(xp):
+        try:
+            from cupyx.scipy.sparse.csgraph import connected_components as cc
+
+            count, labels = cc(a, directed=False)
+            return int(count), labels
+        except (ImportError, RuntimeError):
+            import scipy.sparse
+            from scipy.sparse.csgraph import connected_components as host_cc
+
+            csr = a.tocsr()
+            pattern = scipy.sparse.csr_matrix(
+                (np.ones(int(csr.nnz), dtype=np.int8), to_numpy(csr.indices), to_numpy(csr.indptr)),
+                shape=csr.shape,
+            )
+            count, labels = host_cc(pattern, directed=False)
+            return int(count), xp.asarray(labels)
+    raise _not_implemented("connected components", xp)
+
+
+def amg_preconditioner(a: Any, *, xp: ModuleType) -> Any:
+    """One smoothed-aggregation V-cycle approximating ``a⁻¹`` for a sparse symmetric PSD ``a``, or None.
+
+    NumPy with the optional ``pyamg`` installed (``pip install ssltheory[amg]``): the hierarchy of
+    :func:`pyamg.smoothed_aggregation_solver` built on ``a + 1e-5·max(diag a)·I`` (the ridge makes
+    a singular Laplacian definite; a preconditioner changes how fast LOBPCG converges, not what it
+    converges to. With 1e-8 LOBPCG stalled on a disconnected kNN graph, measured), as a SciPy
+    ``LinearOperator``. Every other case returns None and the caller uses an unpreconditioned
+    solver: cupyx has no algebraic multigrid, and a Jacobi preconditioner does not help on graph
+    Laplacians whose degrees are nearly constant.
+    """
+    if not is_numpy(xp) or not is_sparse(a):
+        return None
+    try:
+        import pyamg
+    except ImportError:
+        return None
+    import scipy.sparse
+
+    n = a.shape[0]
+    ridge = 1e-5 * float(a.diagonal().max())
+    shifted = scipy.sparse.csr_matrix(a + ridge * scipy.sparse.identity(n, dtype=a.dtype, format="csr"))
+    # a small coarsest level: its pseudo-inverse (dense SVD) is formed on the first cycle
+    return pyamg.smoothed_aggregation_solver(shifted, max_coarse=300).aspreconditioner()
+
+
+def sparse_lobpcg(
+    a: Any, x0: Any, *, constraint: Any, preconditioner: Any, tol: float, maxiter: int, xp: ModuleType
+) -> tuple[Any, Any, bool]:
+    """Smallest eigenpairs of a sparse symmetric ``a`` by LOBPCG on ``constraint⊥`` (ascending).
+
+    ``x0`` (n, m) is the starting block, ``constraint`` (n, c) an orthonormal block the iterates are
+    kept orthogonal to, ``tol`` the absolute residual 2-norm per (unit) vector. NumPy:
+    :func:`scipy.sparse.linalg.lobpcg`; CuPy: :func:`cupyx.scipy.sparse.linalg.lobpcg`. Returns
+    ``(w, v, converged)``; the solver's own "did not converge" warning is absorbed into
+    ``converged``, and callers check residuals themselves.
+    """
+    import warnings
+
+    if is_numpy(xp):
+        import scipy.sparse.linalg as sla
+    elif is_cupy(xp):
+        import cupyx.scipy.sparse.linalg as sla
+    else:
+        raise _not_implemented("the sparse eigensolver (lobpcg)", xp)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w, v = sla.lobpcg(a, x0, M=preconditioner, Y=constraint, tol=tol, maxiter=maxiter, largest=False)
+    # lobpcg reports failure only by warnings ("... not reaching the requested tolerance",
+    # "eigh failed at iteration ..."); its dense fallback for tiny problems is not a failure
+    converged = not any(("tolerance" in str(c.message)) or ("failed" in str(c.message)) for c in caught)
+    order = xp.argsort(xp.asarray(w))
+    return xp.take(xp.asarray(w), order, axis=0), xp.take(xp.asarray(v), order, axis=1), converged
+
+
 def _order_statistics(x: Any, ks: list[int], *, xp: ModuleType) -> list[float]:
     """Values at 0-based positions ``ks`` of ``sort(x)`` for a 1-D array, as Python floats.
 
@@ -329,14 +436,18 @@ def _order_statistics(x: Any, ks: list[int], *, xp: ModuleType) -> list[float]:
 def _segment_sum(values: Any, ids: Any, n_segments: int, *, xp: ModuleType) -> Any:
     """Row sums per segment: ``out[g] = sum(values[i] for i with ids[i] == g)``, shape (n_segments, d).
 
-    ``ids`` are integers in ``[0, n_segments)``. NumPy/CuPy: one sparse one-hot product, O(n d);
-    other backends (standard only, no scatter-add): one-hot blocks of 512 segments,
-    O(n · n_segments · d) — fine for tests, use NumPy or CuPy at scale.
+    ``ids`` are integers in ``[0, n_segments)``. NumPy/CuPy: one sparse one-hot product, O(n d),
+    with the one-hot built directly in CSC form (column ``i`` holds a single 1 in row ``ids[i]``:
+    ``indptr = 0..n``, ``indices = ids``), so no COO→CSR conversion or sort, and the product reads
+    ``values`` in order (scatter-adding each row into its segment). Other backends (standard only,
+    no scatter-add): one-hot blocks of 512 segments, O(n · n_segments · d) — fine for tests, use
+    NumPy or CuPy at scale.
     """
     n = values.shape[0]
     if is_numpy(xp) or is_cupy(xp):
         ones = xp.ones((n,), dtype=values.dtype)
-        onehot = sparse_coo(ones, ids, xp.arange(n), (n_segments, n), xp=xp)
+        indptr = xp.arange(n + 1)
+        onehot = sparse_module(xp).csc_matrix((ones, ids, indptr), shape=(n_segments, n))
         return xp.asarray(onehot @ values)
     dev = device(values)
     blocks = []

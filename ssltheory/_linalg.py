@@ -25,6 +25,7 @@ __all__ = [
     "psd_inv_sqrt",
     "psd_sqrt",
     "sign_normalize",
+    "sparse_top_k",
     "symmetrize",
     "tie_tolerance",
     "top_k",
@@ -59,21 +60,70 @@ def bottom_k(a: Any, k: int, *, xp: ModuleType, tol: float = 0.0) -> tuple[Any, 
     """The ``k`` smallest eigenpairs of a symmetric matrix (dense or sparse), ascending.
 
     Dense input: only the requested pairs are computed where the backend can (SciPy), otherwise
-    a full ``eigh`` is sliced. Sparse input: Lanczos (``which='SA'``) with tolerance ``tol``.
+    a full ``eigh`` is sliced. Sparse input: :func:`sparse_top_k` of ``-a`` (Lanczos with
+    tolerance ``tol``, repeated eigenvalues resolved).
     """
     if _backend.is_sparse(a):
-        return _backend.sparse_eigsh(a, k, largest=False, tol=tol, xp=xp)
+        w, v = sparse_top_k(-a, k, xp=xp, tol=tol, bound=_row_sum_bound(a, xp=xp))
+        return -w, v
     return _backend.eigh_partial(symmetrize(a, xp=xp), 0, k - 1, xp=xp)
 
 
+def sparse_top_k(
+    a: Any, k: int, *, xp: ModuleType, tol: float, bound: float, v0: Any = None, max_rounds: int = 12
+) -> tuple[Any, Any]:
+    """The ``k`` largest eigenpairs (descending) of a sparse symmetric matrix or operator, with
+    repeated eigenvalues resolved.
+
+    Lanczos from one start vector sees a single direction of each eigenspace, so an eigenvalue of
+    multiplicity m (rings, tori, disconnected or symmetric graphs) comes back once and the next
+    distinct eigenvalues take the missing copies' places: a wrong subspace whose residuals pass.
+    Here every Lanczos run (ARPACK / cupyx, relative tolerance ``tol``) is followed by another on
+    the operator with the pairs found so far deflated below the spectrum (``bound >= ‖a‖``); a
+    new pair above the current k-th value (by more than ``1e-8·bound``) was missed, and is merged
+    by Rayleigh–Ritz on the union. Stops when a run finds nothing new: always at least two runs,
+    and one more per extra copy of a repeated wanted eigenvalue (at most ``max_rounds``).
+    """
+    n = a.shape[0]
+    w, v = _backend.sparse_eigsh(a, k, largest=True, tol=tol, xp=xp, v0=v0)
+    w, v = xp.flip(w, axis=0), xp.flip(v, axis=1)
+    margin = 1e-8 * bound
+    drop = 2.0 * bound + 1.0  # deflated directions: θ - drop < -bound <= λ_min
+    for _ in range(max_rounds - 1):
+        if k + v.shape[1] >= n:
+            break
+
+        def deflated(x: Any, found: Any = v) -> Any:
+            x2 = xp.reshape(x, (n, -1))
+            return xp.reshape(xp.asarray(a @ x2) - drop * (found @ (found.mT @ x2)), x.shape)
+
+        op = _backend.linear_operator(n, deflated, dtype=v.dtype, xp=xp)
+        w_new, v_new = _backend.sparse_eigsh(op, k, largest=True, tol=tol, xp=xp)
+        if float(xp.max(w_new)) <= float(w[k - 1]) + margin:
+            break  # nothing above the k-th value was missed
+        basis, _ = xp.linalg.qr(xp.concat([v, v_new], axis=1))
+        small = symmetrize(basis.mT @ xp.asarray(a @ basis), xp=xp)
+        theta, y = eigh_ascending(small, xp=xp)
+        w, v = xp.flip(theta, axis=0)[:k], (basis @ xp.flip(y, axis=1))[:, :k]
+    return w, v
+
+
 def top_k(a: Any, k: int, *, xp: ModuleType, tol: float = 0.0) -> tuple[Any, Any]:
-    """The ``k`` largest eigenpairs of a symmetric matrix (dense or sparse), **descending**."""
+    """The ``k`` largest eigenpairs of a symmetric matrix (dense or sparse), **descending**.
+
+    Sparse: :func:`sparse_top_k` (repeated eigenvalues resolved), ``‖a‖`` bounded by the largest
+    absolute row sum.
+    """
     if _backend.is_sparse(a):
-        w, v = _backend.sparse_eigsh(a, k, largest=True, tol=tol, xp=xp)
-    else:
-        n = a.shape[0]
-        w, v = _backend.eigh_partial(symmetrize(a, xp=xp), n - k, n - 1, xp=xp)
+        return sparse_top_k(a, k, xp=xp, tol=tol, bound=_row_sum_bound(a, xp=xp))
+    n = a.shape[0]
+    w, v = _backend.eigh_partial(symmetrize(a, xp=xp), n - k, n - 1, xp=xp)
     return xp.flip(w, axis=0), xp.flip(v, axis=1)
+
+
+def _row_sum_bound(a: Any, *, xp: ModuleType) -> float:
+    """``max_i Σ_j |a_ij|`` >= ‖a‖₂ for a sparse symmetric ``a`` (at least a tiny positive number)."""
+    return max(float(xp.max(xp.reshape(xp.asarray(abs(a).sum(axis=1)), (-1,)))), 1e-300)
 
 
 def psd_sqrt(a: Any, *, xp: ModuleType) -> Any:

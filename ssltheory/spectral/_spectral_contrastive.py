@@ -61,12 +61,47 @@ def _structured_pairs(graph: Any, k: int, weighting: str, *, xp: ModuleType) -> 
     )
 
 
-def _top_pairs(op: Any, k: int, *, xp: ModuleType) -> tuple[Any, Any]:
-    """Top ``k`` pairs (descending); sparse: Lanczos at ``SPARSE_EIGEN_TOL``, residuals checked."""
+def _top_pairs(op: Any, k: int, *, xp: ModuleType, perron: Any = None) -> tuple[Any, Any]:
+    """Top ``k`` pairs (descending); sparse: Lanczos at ``SPARSE_EIGEN_TOL``, residuals checked.
+
+    ``perron`` (``sqrt(d)`` for ``Ā = D^{-1/2}AD^{-1/2}``): on a sparse graph with several
+    connected components the top eigenvalue 1 of ``Ā`` is repeated, once per component with an
+    edge, with eigenvectors ``sqrt(d) ⊙ 1_C``. A single-vector Krylov method cannot resolve a
+    repeated eigenvalue (it returned one copy and silently missed the others), so those pairs are
+    taken in closed form and deflated below the spectrum before Lanczos looks for the rest.
+    """
     n = op.shape[0]
     if not _backend.is_sparse(op) or k >= n - 1:
         return _linalg.top_k(op.toarray() if _backend.is_sparse(op) else op, k, xp=xp)
-    w, e = _linalg.top_k(op, k, xp=xp, tol=SPARSE_EIGEN_TOL)
+    known = None
+    if perron is not None:
+        count, labels = _backend.connected_components(op, xp=xp)
+        if count > 1:
+            ids = xp.arange(count, dtype=labels.dtype, device=_backend.device(perron))
+            block = perron[:, None] * xp.astype(labels[:, None] == ids[None, :], perron.dtype)
+            norms = xp.linalg.vector_norm(block, axis=0)
+            keep = xp.nonzero(norms > 0)[0]  # components without edges have no eigenvalue 1
+            known = xp.take(block, keep, axis=1) / xp.take(norms, keep)[None, :]
+            if known.shape[1] >= k:
+                return xp.ones((k,), dtype=perron.dtype, device=_backend.device(perron)), known[:, :k]
+    if known is not None:
+        c = known.shape[1]
+
+        def matvec(x: Any) -> Any:  # eigenvalue 1 of the known vectors moved to -2 (< λ_min(Ā) = -1)
+            x2 = xp.reshape(x, (n, -1))
+            return xp.reshape(xp.asarray(op @ x2) - 3.0 * (known @ (known.mT @ x2)), x.shape)
+
+        target = _backend.linear_operator(n, matvec, dtype=op.dtype, xp=xp)
+        k_rest = k - c
+    if known is None:
+        w, e = _linalg.top_k(op, k, xp=xp, tol=SPARSE_EIGEN_TOL)
+    else:
+        # spectrum of target within [-2, 1] (Ā's in [-1, 1], the known pairs moved to -2)
+        w, e = _linalg.sparse_top_k(target, k_rest, xp=xp, tol=SPARSE_EIGEN_TOL, bound=2.0)
+    if known is not None:
+        e = e - known @ (known.mT @ e)
+        w = xp.concat([xp.ones((c,), dtype=w.dtype, device=_backend.device(w)), w])
+        e = xp.concat([known, e], axis=1)
     scale = max(1.0, float(xp.max(xp.abs(w))))
     resid = float(xp.max(xp.abs(xp.asarray(op @ e) - e * w[None, :])))
     # Lanczos at SPARSE_EIGEN_TOL: residual <= 1e-10·scale; 4·sqrt(eps)·scale flags a failure
@@ -148,7 +183,9 @@ def spectral_contrastive_embedding(
     (:math:`R=I` here, eigenvector signs per D11). Cost: dense, a partial symmetric
     eigendecomposition (SciPy ``subset_by_index``; full ``eigh`` elsewhere), :math:`O(N^2K)` to
     :math:`O(N^3)`; sparse, Lanczos (``eigsh``) at :math:`O(\mathrm{nnz}\,K)` per iteration,
-    relative tolerance ``1e-10`` with a residual check (``NotConvergedWarning``, dense
+    re-run on the deflated operator until no copy of a repeated eigenvalue was missed (with
+    ``weighting="degree"`` the eigenvalue-1 vectors of each connected component are taken in
+    closed form first), relative tolerance ``1e-10`` with a residual check (``NotConvergedWarning``, dense
     recomputation). Zero-diagonal clique unions (augmentation / label graphs) with ``K`` below the
     number of cliques: the top eigenvectors are the clique indicators (spec §3), no eigensolver.
 
@@ -185,7 +222,10 @@ def spectral_contrastive_embedding(
         (w, e), inv = pairs, _inv_sqrt_degree(degrees, xp=xp)
     else:
         op, inv = _operator(graph, weighting, xp=xp)
-        w, e = _top_pairs(op, n_pairs, xp=xp)
+        perron = None
+        if weighting == "degree":
+            perron = xp.where(inv > 0, 1.0 / xp.where(inv > 0, inv, xp.ones_like(inv)), xp.zeros_like(inv))
+        w, e = _top_pairs(op, n_pairs, xp=xp, perron=perron)
     kept = min(k, n_nodes)
     tied = _linalg.warn_if_tied(
         w,
