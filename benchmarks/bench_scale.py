@@ -18,8 +18,9 @@ so one workload's allocations never inflate another's figure. No N×N matrix is 
    reference.
 4. ``--dask``: the Nyström route at 2N on a ``LocalCluster`` (2 worker processes): data generated
    in the tasks, Nyström features as a Dask array, ΦᵀΦ and ΦᵀLΦ streamed by
-   ``graph_statistics(groups=...)``, then the r×r closed form on the client (peak = sum of the
-   workers' own peaks). Accuracy: against ``linear_ssl_solve`` on the same features at N = 10⁵.
+   ``graph_statistics(groups=...)``, then ``linear_ssl_solve_from_statistics`` (the r×r closed
+   form) on the client (peak = sum of the workers' own peaks). Accuracy: against
+   ``linear_ssl_solve`` on the same features at N = 10⁵.
 """
 
 from __future__ import annotations
@@ -169,22 +170,6 @@ def _nystrom_parts(n: int, rng: np.random.Generator):
     return x, g, land, nmap
 
 
-def _solve_from_statistics(stats, *, n_components: int, ridge: float) -> np.ndarray:
-    """VIC-hard kernel SSL on explicit features from ΦᵀΦ and ΦᵀLΦ only (what linear_ssl_solve does).
-
-    ΦᵀΦ = R S² Rᵀ gives U = ΦRS⁻¹, so Uᵀ L U = S⁻¹Rᵀ(ΦᵀLΦ)RS⁻¹; the bottom-d eigenvectors q of
-    UᵀLU + ρS⁻² give Y = √N qᵀ and the weights W = R S⁻¹ Yᵀ. Returns W (n_features, d).
-    """
-    w, r = np.linalg.eigh(stats.second_moment)
-    w, r = w[::-1], r[:, ::-1]
-    keep = w > 1e-10 * w[0]  # linear_ssl_solve's default rtol on s²
-    s, r = np.sqrt(w[keep]), r[:, keep]
-    l_r = (r.T @ stats.laplacian @ r) / np.outer(s, s)
-    q = np.linalg.eigh((l_r + l_r.T) / 2 + ridge * np.diag(1.0 / s**2))[1]
-    y = np.sqrt(stats.n_samples) * q[:, :n_components].T
-    return r @ (y.T / s[:, None])
-
-
 def _work_dask(n: int) -> dict:
     import resource
 
@@ -193,7 +178,7 @@ def _work_dask(n: int) -> dict:
     from dask.distributed import Client, LocalCluster
 
     from ssltheory import _linalg
-    from ssltheory.kernel import rbf_kernel
+    from ssltheory.kernel import linear_ssl_solve_from_statistics, rbf_kernel
     from ssltheory.spectral import graph_statistics
 
     per_block = 25_000  # originals per block: 4·25 000 views, each original's views in one block
@@ -224,7 +209,8 @@ def _work_dask(n: int) -> dict:
             dtype=float,
         )
         stats = graph_statistics(phi, groups=gd)
-        weights = _solve_from_statistics(stats, n_components=4, ridge=_KERNEL_KW["ridge"])
+        sol = linear_ssl_solve_from_statistics(stats, n_components=4, ridge=_KERNEL_KW["ridge"])
+        weights = sol.weights
         t = time.perf_counter() - start
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -238,21 +224,27 @@ def _work_dask(n: int) -> dict:
 
 def _work_dask_acc(n: int) -> dict:
     from ssltheory.graphs import label_graph
-    from ssltheory.kernel import linear_ssl_solve, rbf_kernel
+    from ssltheory.kernel import linear_ssl_solve, linear_ssl_solve_from_statistics, rbf_kernel
     from ssltheory.spectral import graph_statistics
 
     rng = np.random.default_rng(0)
     x, g, land, nmap = _nystrom_parts(n, rng)
     xt = rng.uniform(-2.5, 2.5, (200, 2))
     phi = rbf_kernel(x, land, bandwidth=_KERNEL_KW["bandwidth"]) @ nmap
-    w, t = _timed(lambda: _solve_from_statistics(graph_statistics(phi, groups=g), n_components=4, ridge=1e-3))
+    sol, t = _timed(
+        lambda: linear_ssl_solve_from_statistics(
+            graph_statistics(phi, groups=g), n_components=4, ridge=_KERNEL_KW["ridge"]
+        )
+    )
+    w = sol.weights
     ref, t_ref = _timed(
         lambda: linear_ssl_solve(phi, label_graph(g, sparse=True), n_components=4, ridge=_KERNEL_KW["ridge"])
     )
     pt = rbf_kernel(xt, land, bandwidth=_KERNEL_KW["bandwidth"]) @ nmap
     k_ref = (pt @ ref.weights) @ (pt @ ref.weights).T
     err = float(np.abs((pt @ w) @ (pt @ w).T - k_ref).max() / np.abs(k_ref).max())
-    return {"time": t, "ref_time": t_ref, "error": err}
+    loss_err = abs(sol.loss / ref.loss - 1)
+    return {"time": t, "ref_time": t_ref, "error": err, "loss_rel_err": loss_err, "rank": sol.rank}
 
 
 _WORKERS = {

@@ -9,7 +9,8 @@ linear map :math:`f(x) = Ck_x` from the RKHS to :math:`\\mathbb R^d`; the **indu
 - closed forms: :func:`kernel_ssl_solve` (VIC-hard/soft, spectral contrastive, with ridge,
   centring, feature normalisation and the kernel tie-break), :func:`induced_kernel`;
 - numerical path for losses without a closed form: :func:`kernel_ssl_minimize`;
-- scale-out: :func:`nystrom_features` + :func:`linear_ssl_solve`;
+- scale-out: :func:`nystrom_features` + :func:`linear_ssl_solve`, or
+  :func:`linear_ssl_solve_from_statistics` on streamed (e.g. Dask) statistics;
 - the scikit-learn estimator :class:`KernelSSL`.
 """
 
@@ -23,7 +24,13 @@ from ssltheory.kernel._kernels import (
 )
 from ssltheory.kernel._minimize import kernel_ssl_minimize
 from ssltheory.kernel._results import FeatureSolution, KernelSolution
-from ssltheory.kernel._solve import induced_kernel, kernel_ssl_solve, linear_ssl_solve, nystrom_features
+from ssltheory.kernel._solve import (
+    induced_kernel,
+    kernel_ssl_solve,
+    linear_ssl_solve,
+    linear_ssl_solve_from_statistics,
+    nystrom_features,
+)
 
 __all__ = [
     "FeatureSolution",
@@ -35,6 +42,7 @@ __all__ = [
     "laplacian_kernel",
     "linear_kernel",
     "linear_ssl_solve",
+    "linear_ssl_solve_from_statistics",
     "median_bandwidth",
     "nystrom_features",
     "polynomial_kernel",

@@ -18,7 +18,17 @@ from typing import Any
 from ssltheory import _backend, _linalg
 from ssltheory._warnings import DegenerateSpectrumWarning
 
-__all__ = ["Core", "Options", "check_options", "diag", "graph_degree", "graph_matmul", "select", "solve_core"]
+__all__ = [
+    "Core",
+    "Options",
+    "check_options",
+    "diag",
+    "graph_degree",
+    "graph_matmul",
+    "select",
+    "solve_core",
+    "solve_projected",
+]
 
 LOSSES = ("wmse", "vicreg", "spectral_contrastive")
 NORMALIZATIONS = ("output", "feature")
@@ -215,21 +225,37 @@ def select(
 # ----------------------------------------------------------------------------- the solvers
 def solve_core(vr: Any, lam: Any, graph: Any, opts: Options, *, xp: ModuleType) -> Core:
     """Optimal ``Y`` (d×r) for ``K = V_r Λ_r V_rᵀ`` (kept pairs) and graph ``A`` (spec §3.1–3.5)."""
-    n, r = vr.shape
-    d = opts.n_components
+    n = vr.shape[0]
     dtype, dev = vr.dtype, _backend.device(vr)
-    rho = opts.ridge
-    inv_lam = 1.0 / lam
-    ridge_mat = diag(inv_lam, xp=xp)
     deg = graph_degree(graph, xp=xp, dtype=dtype, device=dev)
     av = graph_matmul(graph, vr, xp=xp)
     a_r = _linalg.symmetrize(vr.mT @ av, xp=xp)
+    if opts.loss == "spectral_contrastive" and opts.weighting == "degree":
+        return _spectral_contrastive_weighted(vr, lam, deg, a_r, opts, xp=xp)
+    l_r = None
     if opts.loss in ("wmse", "vicreg"):
         l_r = _linalg.symmetrize(vr.mT @ (deg[:, None] * vr) - a_r, xp=xp)
+    return solve_projected(n, lam, l_r, a_r, xp.sum(vr, axis=0), opts, xp=xp)
+
+
+def solve_projected(n: int, lam: Any, l_r: Any, a_r: Any, u: Any, opts: Options, *, xp: ModuleType) -> Core:
+    """:func:`solve_core` from the projected matrices alone (every loss but SC-w, which needs rows).
+
+    ``L_r = V_rᵀLV_r`` (None for spectral contrastive), ``A_r = V_rᵀAV_r``, ``u = V_rᵀ1`` and
+    ``n``: all that the WMSE, VICReg (any normalisation, centred or not) and SC-u solves read, so
+    the same function serves :func:`linear_ssl_solve_from_statistics` (p×p statistics, no rows).
+    """
+    r = lam.shape[0]
+    d = opts.n_components
+    dtype, dev = lam.dtype, _backend.device(lam)
+    rho = opts.ridge
+    inv_lam = 1.0 / lam
+    ridge_mat = diag(inv_lam, xp=xp)
+    if opts.loss in ("wmse", "vicreg"):
         if opts.normalization == "feature":
             return _feature_normalized(l_r, lam, d, opts, xp=xp)
         if opts.center:
-            return _centered(l_r, lam, vr, d, opts, xp=xp)
+            return _centered(l_r, lam, u, n, d, opts, xp=xp)
         graph_part = l_r if opts.loss == "wmse" else (2.0 * opts.invariance_weight / n) * l_r
         mat = graph_part + rho * ridge_mat
         if opts.loss == "wmse":
@@ -260,32 +286,44 @@ def solve_core(vr: Any, lam: Any, graph: Any, opts: Options, *, xp: ModuleType) 
         eye = xp.eye(d, dtype=dtype, device=dev)
         loss = alpha * float(xp.sum((cov - eye) ** 2)) + float(xp.sum(y * (y @ mat)))
         return Core(y=y, eigenvalues=mu, loss=loss, graph_tie=tie)
-    # spectral contrastive
+    # spectral contrastive, weighting='none' (SC-u)
     if d > r:
         raise _rank_error(d, r, "n_components must be <= rank(K)")
     rho_o = opts.output_penalty
     eye_r = xp.eye(r, dtype=dtype, device=dev)
-    if opts.weighting == "none":
-        mat = a_r - (rho_o / 2.0) * eye_r - (rho / 2.0) * ridge_mat
-        theta, q, tie = select(
-            mat,
-            d,
-            xp=xp,
-            descending=True,
-            ridge_matrix=ridge_mat,
-            opts=opts,
-            positive=lambda t: t > 0,
-            what="adjacency eigenvalue",
-        )
-        y = xp.sqrt(xp.clip(theta, min=0.0))[:, None] * q.mT
-        yy = y @ y.mT
-        loss = (
-            -2.0 * float(xp.sum(y * (y @ a_r)))
-            + float(xp.sum(yy * yy))
-            + rho_o * float(xp.sum(y * y))
-            + rho * float(xp.sum(y * (y * inv_lam[None, :])))
-        )
-        return Core(y=y, eigenvalues=theta, loss=loss, graph_tie=tie)
+    mat = a_r - (rho_o / 2.0) * eye_r - (rho / 2.0) * ridge_mat
+    theta, q, tie = select(
+        mat,
+        d,
+        xp=xp,
+        descending=True,
+        ridge_matrix=ridge_mat,
+        opts=opts,
+        positive=lambda t: t > 0,
+        what="adjacency eigenvalue",
+    )
+    y = xp.sqrt(xp.clip(theta, min=0.0))[:, None] * q.mT
+    yy = y @ y.mT
+    loss = (
+        -2.0 * float(xp.sum(y * (y @ a_r)))
+        + float(xp.sum(yy * yy))
+        + rho_o * float(xp.sum(y * y))
+        + rho * float(xp.sum(y * (y * inv_lam[None, :])))
+    )
+    return Core(y=y, eigenvalues=theta, loss=loss, graph_tie=tie)
+
+
+def _spectral_contrastive_weighted(
+    vr: Any, lam: Any, deg: Any, a_r: Any, opts: Options, *, xp: ModuleType
+) -> Core:
+    """SC-w (``weighting="degree"``, spec §3.2): needs the rows ``V_r`` and the degrees."""
+    r = vr.shape[1]
+    d = opts.n_components
+    if d > r:
+        raise _rank_error(d, r, "n_components must be <= rank(K)")
+    rho, rho_o = opts.ridge, opts.output_penalty
+    inv_lam = 1.0 / lam
+    eye_r = xp.eye(r, dtype=vr.dtype, device=_backend.device(vr))
     total = float(xp.sum(deg))
     if not total > 0:
         raise ValueError("graph has no edges: loss='spectral_contrastive' with weighting='degree' needs some")
@@ -345,9 +383,9 @@ def _feature_normalized(l_r: Any, lam: Any, d: int, opts: Options, *, xp: Module
     return Core(y=y, eigenvalues=mu, loss=loss, graph_tie=tie)
 
 
-def _centered(l_r: Any, lam: Any, vr: Any, d: int, opts: Options, *, xp: ModuleType) -> Core:
-    """True-covariance constraint ``ZHZᵀ`` (spec §3.3 VIC-hard-c, §3.4 centred VIC-soft)."""
-    n, r = vr.shape
+def _centered(l_r: Any, lam: Any, u: Any, n: int, d: int, opts: Options, *, xp: ModuleType) -> Core:
+    """True-covariance constraint ``ZHZᵀ`` (spec §3.3 VIC-hard-c, §3.4 centred VIC-soft); ``u = V_rᵀ1``."""
+    r = lam.shape[0]
     if r < n:
         raise ValueError(
             f"center=True needs a numerically invertible kernel matrix (rank {n}), but only {r} of "
@@ -356,9 +394,8 @@ def _centered(l_r: Any, lam: Any, vr: Any, d: int, opts: Options, *, xp: ModuleT
         )
     if d > n - 1:
         raise _rank_error(d, n, f"center=True needs n_components <= n_samples - 1 = {n - 1}")
-    dtype, dev = vr.dtype, _backend.device(vr)
+    dtype, dev = lam.dtype, _backend.device(lam)
     inv_lam = 1.0 / lam
-    u = xp.sum(vr, axis=0)  # Vᵀ1
     s_v = inv_lam * u  # coordinates of s = K⁻¹1
     c = float(xp.sum(u * s_v))  # 1ᵀ K⁻¹ 1
     schur = diag(inv_lam, xp=xp) - (s_v[:, None] * s_v[None, :]) / c

@@ -9,8 +9,15 @@ from typing import Any
 from ssltheory import _backend, _linalg, _validation
 from ssltheory.kernel import _core
 from ssltheory.kernel._results import FeatureSolution, KernelSolution
+from ssltheory.spectral._statistics import GraphStatistics
 
-__all__ = ["induced_kernel", "kernel_ssl_solve", "linear_ssl_solve", "nystrom_features"]
+__all__ = [
+    "induced_kernel",
+    "kernel_ssl_solve",
+    "linear_ssl_solve",
+    "linear_ssl_solve_from_statistics",
+    "nystrom_features",
+]
 
 
 def _check_gram(gram: Any, *, xp: ModuleType, name: str = "gram") -> Any:
@@ -379,6 +386,198 @@ def linear_ssl_solve(
     return FeatureSolution(
         weights=weights,
         embedding=zt,
+        eigenvalues=core.eigenvalues,
+        rank=count,
+        loss=core.loss,
+        graph_tie=core.graph_tie,
+        condition=float(lam[0]) / float(lam[-1]),
+    )
+
+
+# ----------------------------------------------------------------------------- from statistics
+def _check_statistics(stats: Any) -> tuple[ModuleType, int]:
+    """Namespace and ``n_samples`` of a :class:`GraphStatistics`; shapes consistent, finite."""
+    if not isinstance(stats, GraphStatistics):
+        raise TypeError(
+            f"stats must be a GraphStatistics (from ssltheory.spectral.graph_statistics), received "
+            f"{type(stats).__name__}"
+        )
+    xp = _backend.get_namespace(stats.second_moment, stats.laplacian, stats.adjacency, stats.mean)
+    n = _validation.check_int(stats.n_samples, name="stats.n_samples", minimum=1)
+    moment = stats.second_moment
+    if moment.ndim != 2 or moment.shape[0] != moment.shape[1] or moment.shape[0] == 0:
+        raise ValueError(
+            f"stats.second_moment must be a square (n_features, n_features) matrix, received shape "
+            f"{tuple(moment.shape)}"
+        )
+    p = moment.shape[0]
+    for name, shape in (("laplacian", (p, p)), ("adjacency", (p, p)), ("mean", (p,))):
+        field = getattr(stats, name)
+        if tuple(field.shape) != shape:
+            raise ValueError(
+                f"stats.{name} must have shape {shape} to match stats.second_moment, received "
+                f"{tuple(field.shape)}"
+            )
+    for name in ("second_moment", "laplacian", "adjacency", "mean"):
+        _validation.check_finite(getattr(stats, name), xp=xp, name=f"stats.{name}")
+    return xp, n
+
+
+def linear_ssl_solve_from_statistics(
+    stats: GraphStatistics,
+    /,
+    *,
+    n_components: int,
+    loss: str = "wmse",
+    normalization: str = "output",
+    weighting: str = "degree",
+    center: bool = False,
+    invariance_weight: float = 1.0,
+    variance_weight: float = 1.0,
+    ridge: float = 0.0,
+    output_penalty: float = 0.0,
+    extension_smoothing: float = 0.0,
+    rtol: float = 1e-10,
+    tie_break: str | None = "kernel",
+    tie_tol: float | None = None,
+) -> FeatureSolution:
+    r""":func:`linear_ssl_solve` from :class:`~ssltheory.spectral.GraphStatistics` (no pass over the rows).
+
+    .. math::
+
+        \Phi^\top\Phi = R\,S^2R^\top,\quad V_r = \Phi R_rS_r^{-1},\qquad
+        V_r^\top MV_r = S_r^{-1}R_r^\top(\Phi^\top M\Phi)R_rS_r^{-1}\ (M = L, A),\quad
+        V_r^\top\mathbf 1 = S_r^{-1}R_r^\top(N\bar\phi),
+
+    so :math:`L_r`, :math:`A_r` and :math:`V_r^\top\mathbf 1` of the :math:`r\times r` problem
+    of :func:`kernel_ssl_solve` (with :math:`\Lambda_r = S_r^2`) come from the :math:`p\times p`
+    statistics :math:`\Phi^\top\Phi`, :math:`\Phi^\top L\Phi`, :math:`\Phi^\top A\Phi`,
+    :math:`\bar\phi` and :math:`N`; then :math:`W = R_rS_r(\Lambda_r+\varepsilon_sI)^{-1}Y^\top`
+    as in :func:`linear_ssl_solve`. With :func:`~ssltheory.spectral.graph_statistics` on a Dask
+    array of features this is the kernel closed form at any :math:`N` (one pass over the rows).
+
+    Parameters
+    ----------
+    stats : GraphStatistics
+        ``graph_statistics(features, groups=...)`` or ``graph_statistics(features, graph=...)``
+        of the features :math:`\Phi` (n_samples, n_features); any backend (Dask statistics are
+        already materialised in the chunk library).
+    n_components, loss, normalization, invariance_weight, variance_weight, ridge, output_penalty
+    extension_smoothing, tie_break, tie_tol
+        As in :func:`linear_ssl_solve`.
+    weighting : {"degree", "none"}, default "degree"
+        Spectral contrastive weighting: only ``"none"`` (SC-u) is supported (see Raises).
+    center : bool, default False
+        As in :func:`linear_ssl_solve`; needs :math:`\mathrm{rank}(\Phi) = N` (so :math:`N\le p`).
+    rtol : float, default 1e-10
+        Eigenvalues :math:`s^2` of :math:`\Phi^\top\Phi` at most
+        :math:`\max(\mathrm{rtol}, p\epsilon)\,s_1^2` are dropped (the rank rule of
+        :func:`linear_ssl_solve`'s Gram route: below :math:`p\epsilon s_1^2` the eigenvalues of
+        :math:`\Phi^\top\Phi` are rounding).
+
+    Returns
+    -------
+    FeatureSolution
+        ``weights`` (n_features, d), ``eigenvalues``, ``rank``, ``loss``, ``graph_tie``,
+        ``condition`` as in :func:`linear_ssl_solve`; ``embedding`` is ``None`` (the rows are
+        not available: compute ``features @ weights`` chunk by chunk, e.g. with Dask). Each
+        column of ``weights`` has its largest-magnitude entry positive; the sign convention of
+        :func:`linear_ssl_solve` (on the embedding) needs the rows, so signs may differ from it.
+
+    Raises
+    ------
+    TypeError
+        ``stats`` is not a :class:`~ssltheory.spectral.GraphStatistics`; wrongly typed options.
+    ValueError
+        Options that need the rows: ``loss="spectral_contrastive"`` with
+        ``weighting="degree"`` (SC-w needs each row's degree and the graph volume
+        :math:`\mathbf 1^\top A\mathbf 1`), ``center=True`` with :math:`\mathrm{rank}(\Phi) < N`
+        (as :func:`linear_ssl_solve`); ``n_components`` above the rank; zero or non-finite
+        statistics, inconsistent shapes; bad options.
+
+    Warns
+    -----
+    DegenerateSpectrumWarning
+        As in :func:`kernel_ssl_solve`.
+
+    See Also
+    --------
+    linear_ssl_solve, nystrom_features, ssltheory.spectral.graph_statistics
+
+    Notes
+    -----
+    spec/kernel.md §3.9 (linear kernel, Nyström), §3.10; spec/backends.md §4 (Dask). Equal to
+    ``linear_ssl_solve(Φ, graph, ...)`` up to rounding in the induced kernel, the eigenvalues and
+    the loss (``weights`` up to the sign/rotation freedom of the solution). The statistics hold
+    :math:`\Phi^\top A\Phi` with the diagonal of :math:`A` counted, as :func:`linear_ssl_solve`
+    does for SC-u. Accuracy: :math:`V_r` is formed from :math:`\Phi^\top\Phi` (one Gram pass, no
+    re-orthonormalisation), so directions with small :math:`s_k` carry relative errors
+    :math:`O(\epsilon s_1^2/s_k^2)`. Cost :math:`O(p^3)`; the data cost is in
+    :func:`~ssltheory.spectral.graph_statistics`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.graphs import label_graph
+    >>> from ssltheory.kernel import linear_ssl_solve, linear_ssl_solve_from_statistics
+    >>> from ssltheory.spectral import graph_statistics
+    >>> rng = np.random.default_rng(0)
+    >>> phi, groups = rng.standard_normal((40, 5)), np.repeat(np.arange(10), 4)
+    >>> stats = graph_statistics(phi, groups=groups)
+    >>> sol = linear_ssl_solve_from_statistics(stats, n_components=2, ridge=1e-3)
+    >>> ref = linear_ssl_solve(phi, label_graph(groups), n_components=2, ridge=1e-3)
+    >>> bool(np.allclose(sol.weights @ sol.weights.T, ref.weights @ ref.weights.T))
+    True
+    >>> sol.embedding is None, sol.rank
+    (True, 5)
+    """
+    xp, n = _check_statistics(stats)
+    opts = _core.check_options(
+        n_components=n_components,
+        loss=loss,
+        normalization=normalization,
+        weighting=weighting,
+        center=center,
+        invariance_weight=invariance_weight,
+        variance_weight=variance_weight,
+        ridge=ridge,
+        output_penalty=output_penalty,
+        extension_smoothing=extension_smoothing,
+        rtol=rtol,
+        tie_break=tie_break,
+        tie_tol=tie_tol,
+    )
+    if opts.loss == "spectral_contrastive" and opts.weighting == "degree":
+        raise ValueError(
+            "loss='spectral_contrastive' with weighting='degree' (SC-w) needs each row's degree and "
+            "the graph volume 1ᵀA1, which GraphStatistics does not hold: use weighting='none' "
+            "(SC-u), or linear_ssl_solve on the rows"
+        )
+    moment = _linalg.symmetrize(stats.second_moment, xp=xp)
+    p = moment.shape[0]
+    w, rot = _linalg.eigh_ascending(moment, xp=xp)
+    w, rot = xp.flip(w, axis=0), xp.flip(rot, axis=1)
+    top = float(w[0])
+    if not top > 0:
+        raise ValueError("stats.second_moment must be non-zero: the features must not be all zero")
+    floor = max(opts.rtol, p * float(xp.finfo(w.dtype).eps))
+    count = int(xp.sum(xp.astype(w > floor * top, xp.int32)))
+    lam = w[:count]
+    sr = xp.sqrt(lam)
+    proj = rot[:, :count] / sr[None, :]  # R_r S_r⁻¹: V_r = Φ R_r S_r⁻¹
+    if opts.center and count < n:
+        raise ValueError(
+            f"center=True needs a numerically invertible kernel matrix ΦΦᵀ (rank n_samples = {n}), "
+            f"but the features have numerical rank {count}; use center=False"
+        )
+    l_r = _linalg.symmetrize(proj.mT @ (stats.laplacian @ proj), xp=xp)
+    a_r = _linalg.symmetrize(proj.mT @ (stats.adjacency @ proj), xp=xp)
+    u = (n * stats.mean) @ proj  # V_rᵀ1 = S_r⁻¹R_rᵀΦᵀ1
+    core = _core.solve_projected(n, lam, l_r, a_r, u, opts, xp=xp)
+    weights = rot[:, :count] @ ((sr / (lam + opts.extension_smoothing))[:, None] * core.y.mT)
+    return FeatureSolution(
+        weights=_linalg.sign_normalize(weights, xp=xp),
+        embedding=None,
         eigenvalues=core.eigenvalues,
         rank=count,
         loss=core.loss,
