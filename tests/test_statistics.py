@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ssltheory import DegenerateSpectrumWarning, _backend
-from ssltheory.graphs import knn_graph, label_graph
+from ssltheory.graphs import graph_laplacian, knn_graph, label_graph
 from ssltheory.spectral import (
     GraphStatistics,
+    _statistics,
     barlow_twins_linear_weights,
     barlow_twins_linear_weights_from_statistics,
     graph_cca,
@@ -305,9 +306,141 @@ def test_non_finite_or_overflowing_x_is_rejected(xp, bad):
         graph_statistics(xp.asarray(x), graph=xp.asarray(np.ones((8, 8))))
 
 
-def test_overflowing_x_is_rejected():
+@pytest.mark.parametrize("labels", [np.repeat(np.arange(4), 2), np.array([0, 0, 0, 1, 1, 2, 2, 2])])
+def test_overflowing_x_is_rejected(labels):
     x = np.ones((8, 2))
     x[5, 1] = 1e200  # finite, but its square overflows float64
-    # NumPy warns (overflow, then invalid values downstream); the library then raises
-    with pytest.warns(RuntimeWarning), pytest.raises(ValueError, match="x must be finite"):
-        graph_statistics(x, groups=np.repeat(np.arange(4), 2))
+    # detected from the accumulated diagonal: a clear error, and no RuntimeWarning on the way
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"x must be finite: .*overflow"):
+            graph_statistics(x, groups=labels)
+
+
+# ----------------------------------------------------------------------------- label layouts
+def _layout(name: str, rng: np.random.Generator) -> np.ndarray:
+    """Labels of 24 rows in the layouts the groups route treats specially (and the general ones)."""
+    m = 12
+    pairs_tiled = np.tile(np.arange(m), 2)
+    return {
+        # two rows per group: the one-Gram pair kernel (tiled, repeated, any order)
+        "tiled": pairs_tiled,
+        "tiled_shuffled_ids": np.tile(rng.permutation(m), 2),  # stacked views, ids not 0..M-1
+        "repeated": np.repeat(np.arange(m), 2),
+        "random_pairs": rng.permutation(pairs_tiled),
+        "pairs_offset_ids": 10**12 + rng.permutation(pairs_tiled),  # compact range after the offset
+        "pairs_negative_ids": rng.permutation(pairs_tiled) - 7,
+        "pairs_sparse_ids": rng.permutation(pairs_tiled) * 10**11 - 5 * 10**11,  # range >> N: unique_all
+        # everything else: chunked Grams + segment sums
+        "three_views_tiled": np.tile(np.arange(8), 3),
+        "sorted_unequal": np.repeat(np.arange(5), [1, 7, 2, 10, 4]),
+        "random_unequal": rng.integers(0, 6, 24),
+        "singletons_and_pairs": rng.permutation(np.concatenate([np.arange(10), np.arange(10, 17).repeat(2)])),
+        "all_singletons": rng.permutation(24),  # G = 0
+        "one_group": np.full(24, 3),
+        "negative_unequal": rng.integers(-5, 2, 24),
+        "sparse_ids": rng.choice(np.array([-(2**40), 5, 2**33, 10**12]), 24),  # range >> N: unique_all
+    }[name]
+
+
+LAYOUTS = (
+    "tiled",
+    "tiled_shuffled_ids",
+    "repeated",
+    "random_pairs",
+    "pairs_offset_ids",
+    "pairs_negative_ids",
+    "pairs_sparse_ids",
+    "three_views_tiled",
+    "sorted_unequal",
+    "random_unequal",
+    "singletons_and_pairs",
+    "all_singletons",
+    "one_group",
+    "negative_unequal",
+    "sparse_ids",
+)
+
+
+@pytest.mark.parametrize("chunk_size", [None, 5])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_groups_layouts_match_dense_label_graph(xp, rng, layout, chunk_size):
+    # every fast path (pair kernel with strided/gathered rows, bincount labels, segment sums)
+    # against dense XᵀMX with M from graph_laplacian(label_graph(labels)) (never used by the route)
+    labels = _layout(layout, rng)
+    x = rng.standard_normal((labels.shape[0], 3)) * [1.0, 0.1, 3.0] + 4.0  # offset: the shift matters
+    stats = graph_statistics(xp.asarray(x), groups=xp.asarray(labels), chunk_size=chunk_size)
+    g = np.asarray(label_graph(labels))
+    _check_against(stats, x, g)
+    lap = np.asarray(graph_laplacian(label_graph(labels)))
+    assert_close(_backend.to_numpy(stats.laplacian), x.T @ lap @ x, atol=_atol(x, g), rtol=0)
+    assert stats.self_loop_weight == 0.0
+
+
+@pytest.mark.parametrize("layout", ["tiled", "repeated", "random_pairs"])
+def test_pair_kernel_keeps_laplacian_accurate_for_close_views(rng, layout):
+    # views differing by 1e-6 around a mean of 1e6: XᵀLX ≈ 1e-12·N is tiny next to XᵀX ≈ 1e12·N;
+    # the reference Σ_pairs (x_a − x_b)(x_a − x_b)ᵀ is formed from the differences directly
+    labels = _layout(layout, rng)
+    base = rng.standard_normal((labels.max() + 1, 2)) + 1e6
+    x = base[labels] + 1e-6 * rng.standard_normal((labels.shape[0], 2))
+    stats = graph_statistics(x, groups=labels, chunk_size=5)
+    same = np.triu(labels[:, None] == labels[None, :], 1)
+    i, j = np.nonzero(same)
+    diff = x[i] - x[j]  # exact-ish: the rows agree in their leading ~12 digits
+    ref = diff.T @ diff
+    # the pair kernel forms δ = (x₁ − c) − (x₂ − c) and XᵀLX = ΔᵀΔ: each x − c is exact (Sterbenz:
+    # |x − c| ≤ ~5 next to 1e6) and so is their difference to ~eps·|δ|, hence ~1e-15 relative; 1e-6
+    # leaves room while still failing the n_g Q_g − s_g s_gᵀ form (eps·|x − c|²/|δ|² ≈ 1e-4 and worse)
+    assert float(np.abs(stats.laplacian - ref).max()) <= 1e-6 * float(np.abs(ref).max())
+
+
+def test_compact_labels_matches_numpy_unique(rng):
+    # the O(N) bincount relabelling (and its unique_all fallback) against np.unique
+    cases = [
+        rng.integers(0, 50, 40),
+        rng.integers(-20, 20, 40).astype(np.int8),  # range fits, the difference does not (int8)
+        10**12 + rng.integers(0, 30, 40),
+        rng.choice(np.array([-(2**62), 0, 2**62]), 40),  # range far above 2N: sorted fallback
+        (2**64 - 1 - rng.integers(0, 10, 40, dtype=np.uint64)).astype(np.uint64),  # above int64
+        rng.integers(0, 5, 40).astype(np.uint8),
+        np.array([7]),
+    ]
+    for labels in cases:
+        inverse, counts = _statistics._compact_labels(labels, xp=np)
+        _, ref_inverse, ref_counts = np.unique(labels, return_inverse=True, return_counts=True)
+        np.testing.assert_array_equal(inverse, ref_inverse.reshape(-1))
+        np.testing.assert_array_equal(counts, ref_counts)
+
+
+@pytest.mark.parametrize("layout", ["tiled", "repeated", "random_pairs", "sorted_unequal", "random_unequal"])
+def test_segment_sum_matches_dense_one_hot(xp, rng, layout):
+    labels = _layout(layout, rng)
+    ids = np.unique(labels, return_inverse=True)[1].reshape(-1)
+    x = rng.standard_normal((ids.shape[0], 3))
+    ref = (ids[None, :] == np.arange(ids.max() + 1)[:, None]).astype(float) @ x
+    out = _backend._segment_sum(xp.asarray(x), xp.asarray(ids), int(ids.max()) + 1, xp=xp)
+    # sums of at most 24 terms of size ≤ max|x|: summation bound, factor 4 for both sides
+    assert_close(_backend.to_numpy(out), ref, atol=4 * 24 * EPS * np.abs(x).max(), rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("layout", "strided"),
+    [("tiled", True), ("tiled_shuffled_ids", True), ("repeated", True), ("random_pairs", False)],
+)
+def test_pair_selectors_detect_layouts_and_pair_every_group(xp, rng, layout, strided):
+    # the O(N) layout detection: strided views for stacked / adjacent views, gathers otherwise;
+    # in every case row first[k] and row second[k] carry the same label and each row is used once
+    labels = _layout(layout, rng)
+    inverse, counts = _statistics._compact_labels(xp.asarray(labels), xp=xp)
+    first, second = _statistics._pairs(inverse, counts.shape[0], xp=xp)
+    assert isinstance(first, tuple) == strided
+    assert isinstance(second, tuple) == strided
+    m, rows = counts.shape[0], np.arange(labels.shape[0])
+
+    def _rows(sel):
+        return rows[sel[0] :: sel[1]][:m] if isinstance(sel, tuple) else _backend.to_numpy(sel)
+
+    r1, r2 = _rows(first), _rows(second)
+    np.testing.assert_array_equal(labels[r1], labels[r2])
+    np.testing.assert_array_equal(np.sort(np.concatenate([r1, r2])), rows)
