@@ -59,8 +59,9 @@ class FeatureSolution:
     ----------
     weights : array, shape (n_features, n_components)
         :math:`W`; new points map to ``features_new @ weights``.
-    embedding : array, shape (n_samples, n_components)
-        Training representations ``features @ weights``.
+    embedding : array, shape (n_samples, n_components), or None
+        Training representations ``features @ weights``; ``None`` from
+        :func:`linear_ssl_solve_from_statistics`, which never sees the rows.
     eigenvalues : array, shape (n_components,)
         As in :class:`KernelSolution`.
     rank : int
