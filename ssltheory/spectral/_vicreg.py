@@ -83,7 +83,9 @@ def _sparse_wanted(op: Any, null: Any, k: int, *, shift: float, xp: ModuleType) 
 
     ``null`` (n, c) is an orthonormal block of null vectors of ``op``. Large graphs with an
     algebraic-multigrid preconditioner available (NumPy + pyamg): LOBPCG on ``op`` with ``null``
-    as constraint and block ``k + 2``. Otherwise Lanczos (ARPACK / cupyx) for the ``k`` largest
+    as constraint and block ``k + 1`` (one guard vector: measured 28 iterations against 38 with
+    none and 104 with two on a 3-D kNN graph, N = 5·10⁴, where the second guard fell in a tight
+    cluster). Otherwise Lanczos (ARPACK / cupyx) for the ``k`` largest
     pairs of ``shift·I - op - shift·null nullᵀ`` (the null vectors deflated to 0), repeated
     eigenvalues resolved by :func:`_linalg.sparse_top_k`. Both stop at residual
     ``SPARSE_EIGEN_TOL·shift``; the caller checks residuals after Rayleigh–Ritz.
@@ -92,7 +94,7 @@ def _sparse_wanted(op: Any, null: Any, k: int, *, shift: float, xp: ModuleType) 
     dev = _backend.device(null)
     pre = _backend.amg_preconditioner(op, xp=xp) if n >= _PRECONDITIONED_MIN_N else None
     if pre is not None:
-        x0 = _deterministic_block(n, k + 2, dtype=null.dtype, xp=xp, device=dev)
+        x0 = _deterministic_block(n, k + 1, dtype=null.dtype, xp=xp, device=dev)
         _, v, converged = _backend.sparse_lobpcg(
             op,
             x0,
