@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 
 import numpy as np
 import pytest
 import scipy.linalg
 import scipy.sparse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ssltheory import DegenerateSpectrumWarning
 from ssltheory.compare import subspace_distance
@@ -121,3 +124,37 @@ def test_repeated_eigenvalues_sparse_equal_dense(graph, k_laplacian, k_adjacency
         # Davis–Kahan: the solvers stop at residual 1e-10·shift (<= 1e-9 here) and the smallest gap
         # at a cut is 1.2e-3 (ring, λ₄ = λ₃ vs λ₅): sin θ <= sqrt(9)·1e-9/1.2e-3 ≈ 3e-6 < 1e-5
         assert subspace_distance(sparse.embedding, dense.embedding) < 1e-5, fn.__name__
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    size=st.integers(8, 30),
+    copies=st.integers(2, 4),
+    other=st.integers(0, 25),
+    k=st.integers(1, 7),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_identical_components_property(size, copies, other, k, seed):
+    # `copies` identical components repeat the whole spectrum `copies` times (every eigenvalue of
+    # the block is repeated), plus an optional different component: the hardest case for a
+    # single-vector Krylov method. The spectrum must equal LAPACK's; the subspace too when untied.
+    rng = np.random.default_rng(seed)
+    block = _components(rng, (size,), p=0.2)
+    parts = [block] * copies + ([_components(rng, (other,), p=0.2)] if other >= 3 else [])
+    g = scipy.sparse.block_diag(parts).tocsr()
+    n = g.shape[0]
+    k = min(k, n - 3)
+    shift = 2 * float(np.asarray(g.sum(axis=1)).max()) + 1
+    for fn, atol in (
+        (vicreg_embedding, 1e-9 * shift),
+        (laplacian_eigenmaps, 3e-9),
+        (spectral_contrastive_embedding, 3e-9),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DegenerateSpectrumWarning)  # ties are expected here
+            sparse, dense = fn(g, n_components=k), fn(g.toarray(), n_components=k)
+        np.testing.assert_allclose(
+            sparse.eigenvalues, dense.eigenvalues, rtol=0, atol=atol, err_msg=fn.__name__
+        )
+        if not dense.tied and not sparse.tied:
+            assert subspace_distance(sparse.embedding, dense.embedding) < 1e-5, fn.__name__
