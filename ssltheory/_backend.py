@@ -27,6 +27,7 @@ __all__ = [
     "connected_components",
     "device",
     "eigh_partial",
+    "exp_inplace",
     "generalized_eigh",
     "get_namespace",
     "is_cupy",
@@ -310,6 +311,19 @@ def sparse_eigsh(
         raise _not_implemented("the sparse eigensolver (eigsh)", xp)
     order = xp.argsort(xp.asarray(w))
     return xp.take(xp.asarray(w), order, axis=0), xp.take(xp.asarray(v), order, axis=1)
+
+
+def exp_inplace(a: Any, *, xp: ModuleType) -> Any:
+    """``exp(a)``, overwriting ``a`` where the library can (NumPy, CuPy: ``out=``; the standard has
+    no ``out``, so other libraries return a new array). For large kernel matrices this saves one
+    allocation of the whole matrix (page faults cost as much as the exponential itself)."""
+    if is_numpy(xp):
+        return np.exp(a, out=a)
+    if is_cupy(xp):
+        import cupy
+
+        return cupy.exp(a, out=a)
+    return xp.exp(a)
 
 
 def linear_operator(n: int, matvec: Any, *, dtype: Any, xp: ModuleType) -> Any:

@@ -10,6 +10,8 @@ import numbers
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from ssltheory import _backend
 
 __all__ = [
@@ -71,7 +73,14 @@ def _first_bad_index(mask: Any, *, xp: ModuleType) -> tuple[int, ...]:
 def check_finite(x: Any, *, xp: ModuleType, name: str) -> None:
     """Raise ``ValueError`` naming ``name`` and the first non-finite entry."""
     data = x.data if _backend.is_sparse(x) else x
-    bad = ~xp.isfinite(data) if not _backend.is_sparse(x) else ~xp.isfinite(xp.asarray(data))
+    data = xp.asarray(data) if _backend.is_sparse(x) else data
+    if xp.isdtype(data.dtype, "real floating") and data.size:
+        # fast path: one reduction, no boolean temporary. NaN/inf make the sum non-finite; a
+        # non-finite sum of finite entries (overflow) falls through to the exact check below
+        with np.errstate(over="ignore", invalid="ignore"):
+            if bool(xp.isfinite(xp.sum(data))):
+                return
+    bad = ~xp.isfinite(data)
     if bool(xp.any(bad)):
         if _backend.is_sparse(x):
             coo = x.tocoo()

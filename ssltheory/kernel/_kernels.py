@@ -43,10 +43,14 @@ def _sq_distances(x: Any, y: Any, *, xp: ModuleType) -> Any:
         n = x.shape[0]
         idx = xp.arange(n, device=_backend.device(x))
         d2 = xp.where(idx[:, None] == idx[None, :], xp.zeros_like(d2), d2)
-    else:
+    else:  # in-place updates of the product: one (n_x, n_y) temporary instead of three
         yy = xp.sum(y * y, axis=1)
-        d2 = xx[:, None] + yy[None, :] - 2.0 * (x @ y.mT)
-    return xp.clip(d2, min=0.0)
+        d2 = x @ y.mT
+        d2 *= -2.0
+        d2 += xx[:, None]
+        d2 += yy[None, :]
+    d2[d2 < 0.0] = 0.0  # rounding: in place (a boolean mask, not a copy of the matrix)
+    return d2
 
 
 def linear_kernel(x: Any, y: Any = None, /) -> Any:
@@ -185,7 +189,9 @@ def rbf_kernel(x: Any, y: Any = None, /, *, bandwidth: float) -> Any:
     """
     xp, x, y = _pair(x, y)
     sigma = _validation.check_positive(bandwidth, name="bandwidth")
-    return xp.exp(-_sq_distances(x, y, xp=xp) / (2.0 * sigma * sigma))
+    d2 = _sq_distances(x, y, xp=xp)
+    d2 *= -1.0 / (2.0 * sigma * sigma)
+    return _backend.exp_inplace(d2, xp=xp)
 
 
 def laplacian_kernel(x: Any, y: Any = None, /, *, bandwidth: float) -> Any:
