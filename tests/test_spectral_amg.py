@@ -163,3 +163,19 @@ def test_amg_preconditioner_only_for_numpy_sparse():
     b -= b.mean()
     x = pre @ b
     assert np.linalg.norm(lap @ x - b) < 0.5 * np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("spread", [2.5, 4.0])  # connected, and two components
+def test_spectral_contrastive_lobpcg_route_matches_dense(spy, spread):
+    from ssltheory.spectral import spectral_contrastive_embedding
+
+    g = _knn_graph(1000, 0, spread=spread)
+    sol = spectral_contrastive_embedding(g, n_components=K)
+    assert spy["lobpcg"] == 1
+    dense = spectral_contrastive_embedding(g.toarray(), n_components=K)
+    assert not dense.tied
+    # eigenvalues of Ā in [-1, 1]: the LOBPCG stop (1e-10·3 residual) bounds their error far below
+    np.testing.assert_allclose(sol.eigenvalues, dense.eigenvalues, rtol=0, atol=3e-9)
+    # U Uᵀ, the Eckart–Young optimum, is unique without ties: compare it, not U
+    gram, ref = sol.embedding @ sol.embedding.T, dense.embedding @ dense.embedding.T
+    np.testing.assert_allclose(gram, ref, rtol=0, atol=1e-6 * np.abs(ref).max())
