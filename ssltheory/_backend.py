@@ -41,6 +41,7 @@ __all__ = [
     "sparse_module",
     "to_dense",
     "to_numpy",
+    "unique_all",
 ]
 
 
@@ -311,6 +312,25 @@ def sparse_eigsh(
         raise _not_implemented("the sparse eigensolver (eigsh)", xp)
     order = xp.argsort(xp.asarray(w))
     return xp.take(xp.asarray(w), order, axis=0), xp.take(xp.asarray(v), order, axis=1)
+
+
+def unique_all(x: Any, *, xp: ModuleType) -> tuple[Any, Any, Any, Any]:
+    """``(values, first_indices, inverse_indices, counts)`` of a 1-D array, as ``xp.unique_all``.
+
+    PyTorch (through array-api-compat) has no ``unique_all`` (no first-occurrence indices,
+    pytorch#36748); there the indices come from a stable argsort of the inverse: the first row of
+    each value sits at the start of its run, ``cumsum(counts) - counts``.
+    """
+    try:
+        res = xp.unique_all(x)
+        return res.values, res.indices, xp.reshape(res.inverse_indices, (-1,)), res.counts
+    except NotImplementedError:
+        values, inverse = xp.unique_inverse(x)
+        inverse = xp.reshape(inverse, (-1,))
+        counts = xp.unique_counts(x).counts
+        order = xp.argsort(inverse, stable=True)
+        starts = xp.cumulative_sum(counts) - counts
+        return values, xp.take(order, starts, axis=0), inverse, counts
 
 
 def exp_inplace(a: Any, *, xp: ModuleType) -> Any:

@@ -267,3 +267,23 @@ def test_tie_tolerance_default_scales_with_spectrum(xp):
     w = xp.asarray([0.0, 100.0, 100.0 + 0.5 * tol])
     with pytest.warns(DegenerateSpectrumWarning):
         _linalg.warn_if_tied(w, 2, xp=xp)
+
+
+def test_unique_all_fallback_matches_numpy():
+    # PyTorch's array-api-compat namespace raises NotImplementedError for unique_all; the fallback
+    # (unique_inverse + unique_counts + a stable argsort) must give NumPy's answer, first indices
+    # included. A namespace whose unique_all raises stands in for torch here.
+    import types
+
+    import array_api_compat.numpy as xnp
+
+    def refuse(x):
+        raise NotImplementedError("unique_all")
+
+    fake = types.SimpleNamespace(**{k: getattr(xnp, k) for k in dir(xnp) if not k.startswith("__")})
+    fake.unique_all = refuse
+    x = np.array([7, -2, 7, 3, -2, 9, 3, 3])
+    values, first, inverse, counts = _backend.unique_all(x, xp=fake)
+    ref = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
+    for got, want in zip((values, first, inverse, counts), ref, strict=True):
+        np.testing.assert_array_equal(got, want)

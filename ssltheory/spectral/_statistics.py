@@ -263,8 +263,8 @@ def _compact_labels(groups: Any, *, xp: ModuleType) -> tuple[Any, Any]:
                 return g.astype(np.intp, copy=False), counts  # labels lo..hi all present
             remap = np.cumsum(present) - 1
             return remap[g], counts[present]
-    res = xp.unique_all(groups)
-    return xp.reshape(res.inverse_indices, (-1,)), res.counts
+    _, _, inverse, counts = _backend.unique_all(groups, xp=xp)
+    return inverse, counts
 
 
 def _pairs(inverse: Any, n_groups: int, *, xp: ModuleType) -> tuple[Any, Any]:

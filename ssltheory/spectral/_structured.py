@@ -43,7 +43,7 @@ class CliqueUnion(NamedTuple):
 
 
 def _from_labels(label: Any, w_node: Any, rowcount: Any, *, xp: ModuleType) -> CliqueUnion | None:
-    first, _, component, counts = xp.unique_all(label)
+    first, _, component, counts = _backend.unique_all(label, xp=xp)
     size = xp.take(counts, xp.reshape(component, (-1,)), axis=0)
     if not bool(xp.all(rowcount == size - 1)):
         return None
