@@ -257,3 +257,67 @@ def test_constant_features_give_zero_weights(xp):
     assert sol.rank == 0
     assert sol.loss == 6.0
     assert float(xp.max(xp.abs(sol.weights))) == 0.0
+
+
+@pytest.mark.parametrize("weight", [1.0, 2.5])
+@pytest.mark.parametrize("layout", ["stacked", "shuffled", "label"])
+def test_sparse_clique_union_routes_through_streamed_statistics(rng, monkeypatch, weight, layout):
+    # vicreg_linear_weights hands sparse augmentation / label graphs (cliques of one weight w) to
+    # graph_statistics: it must give the direct route's answer (L X product) to rounding
+    import scipy.sparse
+
+    from ssltheory.spectral import _linear, _statistics
+
+    calls = []
+    original = _statistics.graph_statistics
+    monkeypatch.setattr(
+        _statistics, "graph_statistics", lambda *a, **kw: calls.append(1) or original(*a, **kw)
+    )
+    n_orig, d = 60, 6
+    if layout == "label":
+        groups = rng.integers(0, 5, 2 * n_orig)
+    else:
+        groups = np.tile(np.arange(n_orig), 2)
+        if layout == "shuffled":
+            groups = groups[rng.permutation(groups.shape[0])]
+    g = scipy.sparse.csr_matrix(weight * label_graph(groups))
+    x = rng.standard_normal((groups.shape[0], d)) * np.linspace(2, 0.5, d)
+    kw = {"n_components": 3, "invariance_weight": 0.4}
+    monkeypatch.setattr(_linear, "_STREAMED_MIN_N", 10**9)
+    direct = vicreg_linear_weights(x, g, **kw)
+    assert calls == []
+    monkeypatch.setattr(_linear, "_STREAMED_MIN_N", 0)
+    streamed = vicreg_linear_weights(x, g, **kw)
+    assert calls == [1]
+    # both solve the same D×D generalised problem from statistics that agree to ~1e-14 relative
+    assert_close(streamed.loss, direct.loss, rtol=1e-10, atol=1e-12)
+    assert_close(streamed.eigenvalues, direct.eigenvalues, rtol=1e-9, atol=1e-12)
+    assert_same_subspace(x @ streamed.weights, x @ direct.weights, atol=1e-8)
+
+
+def test_non_uniform_clique_weights_keep_the_direct_route(rng, monkeypatch):
+    import scipy.sparse
+
+    from ssltheory.spectral import _linear
+
+    monkeypatch.setattr(_linear, "_STREAMED_MIN_N", 0)
+    monkeypatch.setattr(
+        _linear, "_clique_union_statistics", _spy := _CallSpy(_linear._clique_union_statistics)
+    )
+    groups = np.repeat(np.arange(20), 3)
+    w = np.repeat(rng.uniform(0.5, 2.0, 20), 3)  # one weight per clique, different across cliques
+    g = scipy.sparse.csr_matrix(label_graph(groups) * np.sqrt(np.outer(w, w)))
+    x = rng.standard_normal((60, 4))
+    sol = vicreg_linear_weights(x, g, n_components=2)
+    assert _spy.results == [None]  # detected, not uniform: the direct route answered
+    assert sol.weights.shape == (4, 2)
+
+
+class _CallSpy:
+    def __init__(self, fn):
+        self.fn, self.results = fn, []
+
+    def __call__(self, *a, **kw):
+        out = self.fn(*a, **kw)
+        self.results.append(out)
+        return out

@@ -2,6 +2,7 @@ r"""VICReg with a linear encoder ``Z = X W``: closed-form optimal weights (spec/
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 from ssltheory import _backend, _linalg, _validation
@@ -103,8 +104,7 @@ def vicreg_linear_weights(
     sklearn.discriminant_analysis.LinearDiscriminantAnalysis : same subspace on a balanced label
         graph, with :math:`\mu=n(1-\rho)`.
     vicreg_linear_weights_from_statistics : the same solve from :func:`graph_statistics` (one
-        streamed pass, Dask arrays, views given as labels): at large N with an augmentation or
-        label graph, 3.8× faster than this function on a sparse ``graph`` (N = 2·10⁶, D = 64).
+        streamed pass, Dask arrays, views given as labels).
 
     Notes
     -----
@@ -119,7 +119,11 @@ def vicreg_linear_weights(
     :math:`XW^*` equals the non-parametric optimum of :func:`vicreg_embedding` up to a
     translation: linearity no longer restricts :math:`Z^*`, and :math:`W^*=(HX)^+Z^*_c` is the
     minimum-norm member of :math:`W^*+\bar V_xA`. Cost :math:`O(ND^2+D^3)` plus
-    :math:`O(\mathrm{nnz}\,D)` for :math:`X^\top LX`.
+    :math:`O(\mathrm{nnz}\,D)` for :math:`X^\top LX`. A sparse ``graph`` that is a union of
+    cliques of one edge weight (augmentation and label graphs) with :math:`N\ge10^4` is detected
+    (:math:`O(\mathrm{nnz})`) and its statistics streamed by :func:`graph_statistics` from the
+    clique labels (no :math:`LX` product; 11.5 instead of 26.6 passes of :math:`X` at
+    :math:`N=2\cdot10^6`, :math:`D=64`).
 
     References
     ----------
@@ -158,6 +162,21 @@ def vicreg_linear_weights(
         g = xp.astype(g, x.dtype)
     m = n - ddof
     gamma_p = gamma * m / n
+    streamed = _clique_union_statistics(x, g, xp=xp)
+    if streamed is not None:  # augmentation / label graph: the streamed statistics, no L X product
+        stats, weight = streamed
+        return _vicreg_linear_solve(
+            stats.scatter / m,
+            weight * stats.laplacian / m,
+            k,
+            alpha=alpha,
+            beta=beta,
+            gamma_p=gamma_p,
+            rtol=rtol,
+            tie_tol=tie_tol,
+            xp=xp,
+            stacklevel=4,
+        )
     xc = x - xp.mean(x, axis=0, keepdims=True)
     sigma = xc.mT @ xc / m
     if _backend.is_sparse(g):
@@ -180,6 +199,34 @@ def vicreg_linear_weights(
         xp=xp,
         stacklevel=4,
     )
+
+
+# From this many rows a sparse clique-union graph (augmentation / label graph) is handed to the
+# streamed statistics: detection costs ~2 passes of X, the statistics ~5-7 at D = 64, against ~27
+# for L X and the two Grams (N = 2·10⁶); small problems keep the direct, simpler route.
+_STREAMED_MIN_N = 10_000
+
+
+def _clique_union_statistics(x: Any, g: Any, *, xp: ModuleType) -> tuple[Any, float] | None:
+    """``(graph_statistics(x, groups), w)`` when sparse ``g`` is a union of cliques of one weight ``w``.
+
+    ``XᵀL_GX = w·XᵀL_{groups}X`` for cliques of common weight ``w``; anything else returns None.
+    """
+    if not _backend.is_sparse(g) or x.shape[0] < _STREAMED_MIN_N:
+        return None
+    from ssltheory.spectral import _structured
+    from ssltheory.spectral._statistics import graph_statistics
+
+    structure = _structured.detect_clique_union(g, xp=xp)
+    if structure is None:
+        return None
+    weights = structure.weights[structure.counts > 1]
+    if weights.shape[0] == 0:
+        return None
+    w = float(weights[0])
+    if not w > 0 or not bool(xp.all(weights == w)):
+        return None
+    return graph_statistics(x, groups=structure.component), w
 
 
 def _vicreg_linear_solve(
