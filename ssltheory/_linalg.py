@@ -18,6 +18,7 @@ from ssltheory._warnings import DegenerateSpectrumWarning
 __all__ = [
     "bottom_k",
     "cluster_straddles",
+    "deflated_operator",
     "eigh_ascending",
     "generalized_eigh",
     "orthonormal_basis",
@@ -95,11 +96,7 @@ def sparse_top_k(
         if k + v.shape[1] + 1 >= n:
             break
 
-        def deflated(x: Any, found: Any = v) -> Any:
-            x2 = xp.reshape(x, (n, -1))
-            return xp.reshape(xp.asarray(a @ x2) - drop * (found @ (found.mT @ x2)), x.shape)
-
-        op = _backend.linear_operator(n, deflated, dtype=v.dtype, xp=xp)
+        op = deflated_operator(lambda x: a @ x, v, drop, dtype=v.dtype, xp=xp)
         w_check, _ = _backend.sparse_eigsh(op, 1, largest=True, tol=max(tol, 1e-6), xp=xp)
         if float(w_check[0]) <= float(w[k - 1]) + margin:
             break  # nothing above the k-th value was missed
@@ -109,6 +106,22 @@ def sparse_top_k(
         theta, y = eigh_ascending(small, xp=xp)
         w, v = xp.flip(theta, axis=0)[:k], (basis @ xp.flip(y, axis=1))[:, :k]
     return w, v
+
+
+def deflated_operator(apply: Any, basis: Any, drop: float, *, dtype: Any, xp: ModuleType) -> Any:
+    """The symmetric operator ``x -> apply(x) - drop · B Bᵀ x`` (``B = basis``, orthonormal columns).
+
+    Moves ``span(B)`` (an invariant subspace of ``apply``) down by ``drop``, out of reach of a
+    largest-eigenvalue solver; ``apply`` takes an (n, m) block. A sparse-solver operator
+    (:func:`_backend.linear_operator`).
+    """
+    n = basis.shape[0]
+
+    def matvec(x: Any) -> Any:
+        x2 = xp.reshape(x, (n, -1))
+        return xp.reshape(xp.asarray(apply(x2)) - drop * (basis @ (basis.mT @ x2)), x.shape)
+
+    return _backend.linear_operator(n, matvec, dtype=dtype, xp=xp)
 
 
 def top_k(a: Any, k: int, *, xp: ModuleType, tol: float = 0.0) -> tuple[Any, Any]:

@@ -158,3 +158,15 @@ def test_identical_components_property(size, copies, other, k, seed):
         )
         if not dense.tied and not sparse.tied:
             assert subspace_distance(sparse.embedding, dense.embedding) < 1e-5, fn.__name__
+
+
+def test_spectral_contrastive_isolated_nodes_before_components():
+    # isolated nodes (no edge: eigenvalue 0 of Ā, not 1) numbered before the components with
+    # edges must not crowd the eigenvalue-1 vectors out of the closed-form block
+    rng = np.random.default_rng(5)
+    blocks = [scipy.sparse.csr_matrix((1, 1))] * 6 + [_components(rng, (m,)) for m in (80, 90, 100)]
+    g = scipy.sparse.block_diag(blocks).tocsr()
+    sparse = spectral_contrastive_embedding(g, n_components=4)
+    dense = spectral_contrastive_embedding(g.toarray(), n_components=4)
+    np.testing.assert_allclose(sparse.eigenvalues, dense.eigenvalues, rtol=0, atol=3e-9)
+    np.testing.assert_allclose(sparse.eigenvalues[:3], 1.0, rtol=0, atol=1e-12)  # one per component

@@ -68,23 +68,17 @@ def _top_pairs(op: Any, k: int, *, xp: ModuleType, perron: Any = None) -> tuple[
     connected components the top eigenvalue 1 of ``Ā`` is repeated, once per component with an
     edge, with eigenvectors ``sqrt(d) ⊙ 1_C``. A single-vector Krylov method cannot resolve a
     repeated eigenvalue (it returned one copy and silently missed the others), so those pairs are
-    taken in closed form and deflated below the spectrum before Lanczos looks for the rest. From
-    N = 10⁵ the rest is found as the bottom of ``I - Ā`` by the Laplacian route (AMG-preconditioned
-    LOBPCG with pyamg), as for VICReg.
+    taken in closed form and the rest is found as the bottom of ``I - Ā`` on their complement by
+    the Laplacian route of VICReg (also from N = 10⁵ for a connected graph, for its AMG-LOBPCG).
     """
     n = op.shape[0]
     if not _backend.is_sparse(op) or k >= n - 1:
         return _linalg.top_k(op.toarray() if _backend.is_sparse(op) else op, k, xp=xp)
     known = None
-    large = n >= _vicreg._PRECONDITIONED_MIN_N
     if perron is not None:
-        count, labels = _backend.connected_components(op, xp=xp)
-        if count > 1 or large:
-            ids = xp.arange(count, dtype=labels.dtype, device=_backend.device(perron))
-            block = perron[:, None] * xp.astype(labels[:, None] == ids[None, :], perron.dtype)
-            norms = xp.linalg.vector_norm(block, axis=0)
-            keep = xp.nonzero(norms > 0)[0]  # components without edges have no eigenvalue 1
-            known = xp.take(block, keep, axis=1) / xp.take(norms, keep)[None, :]
+        count, _ = _backend.connected_components(op, xp=xp)
+        if count > 1 or n >= _vicreg._PRECONDITIONED_MIN_N:
+            known = _vicreg._component_block(op, perron, k, xp=xp)
             if known.shape[1] == 0:
                 known = None
             elif known.shape[1] >= k:
@@ -92,31 +86,19 @@ def _top_pairs(op: Any, k: int, *, xp: ModuleType, perron: Any = None) -> tuple[
     if known is None:
         w, e = _linalg.top_k(op, k, xp=xp, tol=SPARSE_EIGEN_TOL)
     else:
+        # below the Perron pairs, Ā's top pairs are the bottom pairs of M = I - Ā (PSD, null space
+        # = the Perron block) on known⊥: the Laplacian route of VICReg / Laplacian Eigenmaps
+        # (deflated Lanczos, or AMG-preconditioned LOBPCG from N = 10⁵ with pyamg; λ(M) <= 2 < 3)
         c = known.shape[1]
-        if large:
-            # below the Perron pairs, Ā's top pairs are the bottom pairs of M = I - Ā (PSD, null
-            # space = the Perron block) on known⊥: the Laplacian route of VICReg / Laplacian
-            # Eigenmaps, with AMG-preconditioned LOBPCG when pyamg is installed (λ(M) <= 2 < 3)
-            sp = _backend.sparse_module(xp)
-            m_op = (sp.identity(n, dtype=op.dtype, format="csr") - op).tocsr()
-            basis, _ = _vicreg._sparse_wanted(m_op, known, k - c, shift=3.0, xp=xp)
-            basis, _ = xp.linalg.qr(basis - known @ (known.mT @ basis))
-            theta, y = _linalg.eigh_ascending(
-                _linalg.symmetrize(basis.mT @ xp.asarray(op @ basis), xp=xp), xp=xp
-            )
-            w, e = xp.flip(theta, axis=0), basis @ xp.flip(y, axis=1)
-        else:
-
-            def matvec(x: Any) -> Any:  # eigenvalue 1 of the known vectors moved to -2 (< λ_min(Ā))
-                x2 = xp.reshape(x, (n, -1))
-                return xp.reshape(xp.asarray(op @ x2) - 3.0 * (known @ (known.mT @ x2)), x.shape)
-
-            target = _backend.linear_operator(n, matvec, dtype=op.dtype, xp=xp)
-            # spectrum of target within [-2, 1] (Ā's in [-1, 1], the known pairs moved to -2)
-            w, e = _linalg.sparse_top_k(target, k - c, xp=xp, tol=SPARSE_EIGEN_TOL, bound=2.0)
-            e = e - known @ (known.mT @ e)
-        w = xp.concat([xp.ones((c,), dtype=w.dtype, device=_backend.device(w)), w])
-        e = xp.concat([known, e], axis=1)
+        sp = _backend.sparse_module(xp)
+        m_op = (sp.identity(n, dtype=op.dtype, format="csr") - op).tocsr()
+        basis, _ = _vicreg._sparse_wanted(m_op, known, k - c, shift=3.0, xp=xp)
+        basis, _ = xp.linalg.qr(basis - known @ (known.mT @ basis))
+        theta, y = _linalg.eigh_ascending(_linalg.symmetrize(basis.mT @ xp.asarray(op @ basis), xp=xp), xp=xp)
+        w = xp.concat(
+            [xp.ones((c,), dtype=theta.dtype, device=_backend.device(theta)), xp.flip(theta, axis=0)]
+        )
+        e = xp.concat([known, basis @ xp.flip(y, axis=1)], axis=1)
     scale = max(1.0, float(xp.max(xp.abs(w))))
     resid = float(xp.max(xp.abs(xp.asarray(op @ e) - e * w[None, :])))
     # Lanczos at SPARSE_EIGEN_TOL: residual <= 1e-10·scale; 4·sqrt(eps)·scale flags a failure

@@ -107,12 +107,7 @@ def _sparse_wanted(op: Any, null: Any, k: int, *, shift: float, xp: ModuleType) 
         )
         return v[:, :k], converged
 
-    def matvec(x: Any) -> Any:
-        x2 = xp.reshape(x, (n, -1))
-        out = shift * x2 - xp.asarray(op @ x2) - shift * (null @ (null.mT @ x2))
-        return xp.reshape(out, x.shape)
-
-    a = _backend.linear_operator(n, matvec, dtype=op.dtype, xp=xp)
+    a = _linalg.deflated_operator(lambda x: shift * x - op @ x, null, shift, dtype=op.dtype, xp=xp)
     v0 = _deterministic_start(n, dtype=null.dtype, xp=xp, device=dev)
     try:  # spectrum of a in [0, shift]
         _, v = _linalg.sparse_top_k(a, k, xp=xp, tol=SPARSE_EIGEN_TOL, bound=shift, v0=v0)
@@ -126,34 +121,38 @@ def _sparse_wanted(op: Any, null: Any, k: int, *, shift: float, xp: ModuleType) 
     return v, converged
 
 
-def _null_block(op: Any, q: Any, k: int, *, xp: ModuleType) -> tuple[Any, Any]:
-    """Null vectors of a sparse graph operator from its connected components.
+def _component_block(op: Any, q: Any, limit: int, *, xp: ModuleType) -> Any:
+    """``q ⊙ 1_C`` normalised, for the first ``limit`` connected components ``C`` of sparse ``op``.
 
-    For ``L`` (``q`` constant) and ``L_sym`` (``q ∝ D^{1/2}1``) the null space is spanned by
-    ``q ⊙ 1_C`` over the components ``C``. Returns ``(null, inside)``: ``null`` (n, c) orthonormal,
-    and ``inside`` (n, min(c - 1, ·)) an orthonormal basis of (part of) ``null ∩ q⊥`` — the
-    eigenvectors of eigenvalue 0 on ``q⊥`` (``c - 1`` of them; only the first ``k + 1`` components
-    are used when there are more, enough for any request since the rest is a tie at 0).
+    Null vectors of ``L`` (``q`` constant) and ``L_sym`` (``q ∝ D^{1/2}1``), eigenvalue-1 vectors
+    of ``Ā`` (``q ∝ D^{1/2}1``): one per component, known without an eigensolver. Components on
+    which ``q`` vanishes (no edge, for ``Ā``) are left out. Shape (n, c).
     """
     count, labels = _backend.connected_components(op, xp=xp)
     if count == 1:
-        return q[:, None], q[:, None][:, :0]
-    count = min(count, k + 1)  # more components: k zero eigenvectors from the first k + 1 suffice
-    ids = xp.arange(count, dtype=labels.dtype, device=_backend.device(q))
-    onehot = xp.astype(labels[:, None] == ids[None, :], q.dtype)
-    null = q[:, None] * onehot
-    norms = xp.linalg.vector_norm(null, axis=0)
-    null = null / norms[None, :]
-    # m = nullᵀq (the weight of q on each component); null ∩ q⊥ = null · (m⊥ in R^c)
-    eye = xp.eye(count, dtype=q.dtype, device=_backend.device(q))
-    u, _, _ = xp.linalg.svd(eye - _outer_unit(norms, xp=xp))
-    inside = null @ u[:, : count - 1]
-    return null, inside
+        return q[:, None] / xp.linalg.vector_norm(q)
+    ids = xp.unique_values(labels[q != 0])[:limit]  # components on which q does not vanish
+    block = q[:, None] * xp.astype(labels[:, None] == ids[None, :], q.dtype)
+    return block / xp.linalg.vector_norm(block, axis=0)[None, :]
 
 
-def _outer_unit(m: Any, *, xp: ModuleType) -> Any:
+def _null_block(op: Any, q: Any, k: int, *, xp: ModuleType) -> tuple[Any, Any]:
+    """Null vectors of a sparse graph operator (``L`` or ``L_sym``) from its connected components.
+
+    Returns ``(null, inside)``: ``null`` (n, c) orthonormal (:func:`_component_block`), and
+    ``inside`` an orthonormal basis of ``null ∩ q⊥``, the eigenvectors of eigenvalue 0 on ``q⊥``
+    (``c - 1`` of them; only the first ``k + 1`` components are used when there are more, enough
+    for any request since the rest is a tie at 0).
+    """
+    null = _component_block(op, q, k + 1, xp=xp)
+    c = null.shape[1]
+    # m = nullᵀq (q's weight on each component); null ∩ q⊥ = null · (m⊥ in R^c): the left singular
+    # vectors of I - m̂m̂ᵀ with singular value 1 (the first c - 1)
+    m = null.mT @ q
     m = m / xp.linalg.vector_norm(m)
-    return m[:, None] * m[None, :]
+    eye = xp.eye(c, dtype=q.dtype, device=_backend.device(q))
+    u, _, _ = xp.linalg.svd(eye - m[:, None] * m[None, :])
+    return null, null @ u[:, : c - 1]
 
 
 def _bottom_on_complement(op: Any, q: Any, k: int, *, shift: float, xp: ModuleType) -> tuple[Any, Any]:
