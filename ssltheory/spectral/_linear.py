@@ -165,28 +165,18 @@ def vicreg_linear_weights(
     streamed = _clique_union_statistics(x, g, xp=xp)
     if streamed is not None:  # augmentation / label graph: the streamed statistics, no L X product
         stats, weight = streamed
-        return _vicreg_linear_solve(
-            stats.scatter / m,
-            weight * stats.laplacian / m,
-            k,
-            alpha=alpha,
-            beta=beta,
-            gamma_p=gamma_p,
-            rtol=rtol,
-            tie_tol=tie_tol,
-            xp=xp,
-            stacklevel=4,
-        )
-    xc = x - xp.mean(x, axis=0, keepdims=True)
-    sigma = xc.mT @ xc / m
-    if _backend.is_sparse(g):
-        from ssltheory.graphs import graph_laplacian
-
-        lx = xp.asarray(graph_laplacian(g) @ xc)
-        lx = xp.astype(lx, x.dtype) if lx.dtype != x.dtype else lx
+        sigma, s_l = stats.scatter / m, weight * stats.laplacian / m
     else:
-        lx = _dense_laplacian(g, xp=xp) @ xc  # L 1 = 0: Xᵀ L X = X_cᵀ L X_c
-    s_l = xc.mT @ lx / m
+        xc = x - xp.mean(x, axis=0, keepdims=True)
+        sigma = xc.mT @ xc / m
+        if _backend.is_sparse(g):
+            from ssltheory.graphs import graph_laplacian
+
+            lx = xp.asarray(graph_laplacian(g) @ xc)
+            lx = xp.astype(lx, x.dtype) if lx.dtype != x.dtype else lx
+        else:
+            lx = _dense_laplacian(g, xp=xp) @ xc  # L 1 = 0: Xᵀ L X = X_cᵀ L X_c
+        s_l = xc.mT @ lx / m
     return _vicreg_linear_solve(
         sigma,
         s_l,
