@@ -9,7 +9,7 @@ from typing import Any
 from ssltheory import _backend, _linalg, _validation
 from ssltheory.kernel import _core
 from ssltheory.kernel._results import FeatureSolution, KernelSolution
-from ssltheory.spectral._statistics import GraphStatistics
+from ssltheory.spectral._statistics import GraphStatistics, _check_stats
 
 __all__ = [
     "induced_kernel",
@@ -395,34 +395,6 @@ def linear_ssl_solve(
 
 
 # ----------------------------------------------------------------------------- from statistics
-def _check_statistics(stats: Any) -> tuple[ModuleType, int]:
-    """Namespace and ``n_samples`` of a :class:`GraphStatistics`; shapes consistent, finite."""
-    if not isinstance(stats, GraphStatistics):
-        raise TypeError(
-            f"stats must be a GraphStatistics (from ssltheory.spectral.graph_statistics), received "
-            f"{type(stats).__name__}"
-        )
-    xp = _backend.get_namespace(stats.second_moment, stats.laplacian, stats.adjacency, stats.mean)
-    n = _validation.check_int(stats.n_samples, name="stats.n_samples", minimum=1)
-    moment = stats.second_moment
-    if moment.ndim != 2 or moment.shape[0] != moment.shape[1] or moment.shape[0] == 0:
-        raise ValueError(
-            f"stats.second_moment must be a square (n_features, n_features) matrix, received shape "
-            f"{tuple(moment.shape)}"
-        )
-    p = moment.shape[0]
-    for name, shape in (("laplacian", (p, p)), ("adjacency", (p, p)), ("mean", (p,))):
-        field = getattr(stats, name)
-        if tuple(field.shape) != shape:
-            raise ValueError(
-                f"stats.{name} must have shape {shape} to match stats.second_moment, received "
-                f"{tuple(field.shape)}"
-            )
-    for name in ("second_moment", "laplacian", "adjacency", "mean"):
-        _validation.check_finite(getattr(stats, name), xp=xp, name=f"stats.{name}")
-    return xp, n
-
-
 def linear_ssl_solve_from_statistics(
     stats: GraphStatistics,
     /,
@@ -531,7 +503,8 @@ def linear_ssl_solve_from_statistics(
     >>> sol.embedding is None, sol.rank
     (True, 5)
     """
-    xp, n = _check_statistics(stats)
+    xp = _check_stats(stats)
+    n = stats.n_samples
     opts = _core.check_options(
         n_components=n_components,
         loss=loss,

@@ -657,12 +657,36 @@ def _check_finite_result(stats: GraphStatistics, *, xp: ModuleType) -> None:
             )
 
 
+_MATRIX_FIELDS = ("second_moment", "scatter", "adjacency", "degree", "laplacian")
+
+
 def _check_stats(stats: Any) -> ModuleType:
+    """Namespace of a :class:`GraphStatistics` whose fields are consistent (shapes, finite,
+    ``n_samples >= 1``), for the solvers that take statistics instead of rows."""
     if not isinstance(stats, GraphStatistics):
         raise TypeError(
-            f"stats must be a GraphStatistics (from graph_statistics), received {type(stats).__name__}"
+            f"stats must be a GraphStatistics (from ssltheory.spectral.graph_statistics), received "
+            f"{type(stats).__name__}"
         )
-    return _backend.get_namespace(stats.scatter)
+    xp = _backend.get_namespace(stats.mean, *(getattr(stats, f) for f in _MATRIX_FIELDS))
+    _validation.check_int(stats.n_samples, name="stats.n_samples", minimum=1)
+    moment = stats.second_moment
+    if moment.ndim != 2 or moment.shape[0] != moment.shape[1] or moment.shape[0] == 0:
+        raise ValueError(
+            f"stats.second_moment must be a square (n_features, n_features) matrix, received shape "
+            f"{tuple(moment.shape)}"
+        )
+    p = moment.shape[0]
+    for name in (*_MATRIX_FIELDS, "mean"):
+        field = getattr(stats, name)
+        shape = (p,) if name == "mean" else (p, p)
+        if tuple(field.shape) != shape:
+            raise ValueError(
+                f"stats.{name} must have shape {shape} to match stats.second_moment, received "
+                f"{tuple(field.shape)}"
+            )
+        _validation.check_finite(field, xp=xp, name=f"stats.{name}")
+    return xp
 
 
 def vicreg_linear_weights_from_statistics(
