@@ -60,33 +60,79 @@ def _parser() -> argparse.ArgumentParser:
     p_cmp = sub.add_parser(
         "compare",
         help="compare a saved embedding (.npy) with the closed-form optimum of an SSL loss",
-        description="Load an embedding (rows = samples) saved with numpy.save, build the relation graph, "
-        "and report the loss gap to the closed-form optimum, the subspace distance and the ranks. "
-        "Weights are in the paper's convention. Exit status 1 if the check fails.",
+        description="Load an embedding Z (rows = samples) saved with numpy.save and report the loss gap "
+        "to the closed-form optimum of the chosen model class (free embedding, linear Z = X W + b, or "
+        "kernel map), the subspace distance, ranks and spectra, and what the theory identifies under "
+        "that model class. Weights are in the paper's convention. Exit status 1 if the check fails.",
     )
-    p_cmp.add_argument("embedding", help="embedding file (.npy), shape (n_samples, n_components)")
+    p_cmp.add_argument("embedding", help="embedding file (.npy): Z, shape (n_samples N, n_components K)")
     source = p_cmp.add_mutually_exclusive_group(required=True)
-    source.add_argument("--graph", help="relation graph: dense .npy or SciPy sparse .npz (n_samples²)")
     source.add_argument(
-        "--views", type=int, help="augmentation graph with this many views (rows view-major, spec D2)"
+        "--graph", help="relation graph G: dense .npy or SciPy sparse .npz, shape (N, N), G_ij >= 0"
     )
-    source.add_argument("--labels", help="label graph from integer labels (.npy, one per row)")
+    source.add_argument(
+        "--views",
+        type=int,
+        help="augmentation graph of V views stacked view-major: rows i and i + N/V are views of one "
+        "sample (G_ij = 1 between them); no N x N matrix is formed",
+    )
+    source.add_argument(
+        "--groups",
+        "--labels",
+        dest="groups",
+        help="integer labels (.npy, one per row): G_ij = 1 for i != j with the same label (label graph, "
+        "a union of cliques); no N x N matrix is formed",
+    )
     p_cmp.add_argument(
-        "--method", required=True, help="vicreg, wmse, simclr, spectral_contrastive, barlow_twins"
+        "--method", required=True, help="the loss: vicreg, wmse, simclr, spectral_contrastive, barlow_twins"
     )
-    for flag, kind in (
-        ("--variance-weight", float),
-        ("--covariance-weight", float),
-        ("--invariance-weight", float),
-        ("--variance-penalty", str),
-        ("--ddof", int),
-        ("--temperature", float),
-        ("--weighting", str),
-        ("--redundancy-weight", float),
+    p_cmp.add_argument(
+        "--model",
+        default="free",
+        help="model class of the optimum: free (any Z, default), linear (Z = X W + 1 b^T on --features X; "
+        "vicreg, wmse, barlow_twins) or kernel (Z_i = C k(x_i, ·) of minimum RKHS norm; vicreg with "
+        "alpha = beta, wmse, spectral_contrastive)",
+    )
+    p_cmp.add_argument(
+        "--features", help="inputs X (.npy), shape (N, n_features D), rows aligned with the embedding"
+    )
+    p_cmp.add_argument("--kernel", help="kernel of --model kernel: rbf, laplacian, polynomial or linear")
+    p_cmp.add_argument(
+        "--bandwidth", type=float, help="kernel bandwidth sigma (rbf, laplacian); default: median distance"
+    )
+    p_cmp.add_argument("--degree", type=int, help="degree of the polynomial kernel (default 3)")
+    p_cmp.add_argument(
+        "--n-landmarks",
+        type=int,
+        help="Nystrom features on this many evenly spaced rows instead of the exact N x N kernel matrix",
+    )
+    for flag, kind, meaning in (
+        ("--variance-weight", float, "alpha (VICReg variance weight; Bardes et al. mu)"),
+        ("--covariance-weight", float, "beta (VICReg covariance weight; Bardes et al. nu)"),
+        ("--invariance-weight", float, "gamma (VICReg invariance weight; Bardes et al. lambda)"),
+        ("--variance-penalty", str, "VICReg v(c): square, squared_hinge or hinge"),
+        ("--variance-floor", float, "lower clamp of Cov_kk inside the hinge penalty"),
+        ("--ddof", int, "covariance normaliser M = N - ddof"),
+        ("--temperature", float, "tau (SimCLR temperature)"),
+        ("--weighting", str, "spectral contrastive weighting: degree or none"),
+        ("--redundancy-weight", float, "lambda (BarlowTwins off-diagonal weight)"),
     ):
-        p_cmp.add_argument(flag, type=kind, help="loss weight (paper convention); default: the solver's")
-    p_cmp.add_argument("--loss-rtol", type=float, default=1e-3, help="loss gap tolerance (default 1e-3)")
-    p_cmp.add_argument("--subspace-tol", type=float, default=1e-2, help="subspace distance tolerance")
+        p_cmp.add_argument(flag, type=kind, help=f"{meaning}; paper convention; default: the solver's")
+    p_cmp.add_argument(
+        "--loss-rtol", type=float, default=1e-3, help="pass if |L(Z) - L*| <= this * max(1, |L*|) (1e-3)"
+    )
+    p_cmp.add_argument(
+        "--subspace-tol",
+        type=float,
+        default=1e-2,
+        help="pass if sin of the largest principal angle to the optimal subspace <= this (1e-2)",
+    )
+    p_cmp.add_argument(
+        "--rank-tol",
+        type=float,
+        default=1e-3,
+        help="eigenvalues of the compared second moment above this * the largest count for the rank (1e-3)",
+    )
 
     p_bench = sub.add_parser(
         "bench",
@@ -142,55 +188,76 @@ def _load_array(path: str, what: str):
         raise _ArgumentError(f"cannot read {what} {path!r}: {exc}") from None
 
 
+_WEIGHT_FLAGS = (
+    "variance_weight",
+    "covariance_weight",
+    "invariance_weight",
+    "variance_penalty",
+    "variance_floor",
+    "ddof",
+    "temperature",
+    "weighting",
+    "redundancy_weight",
+)
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from ssltheory import graphs
-    from ssltheory.compare import METHODS, compare_to_theory
+    from ssltheory.compare._theory import METHODS, MODELS, compare_to_theory
 
     if args.method not in METHODS:
         raise _ArgumentError(f"--method must be one of {', '.join(METHODS)}, received {args.method!r}")
+    if args.model not in MODELS:
+        raise _ArgumentError(f"--model must be one of {', '.join(MODELS)}, received {args.model!r}")
     z = _load_array(args.embedding, "embedding")
     if getattr(z, "ndim", 0) != 2:
         raise _ArgumentError(f"embedding must be a 2-D array (n_samples, n_components), received {z.shape}")
+    source: dict = {}
     if args.graph:
-        g = _load_array(args.graph, "graph")
-        if hasattr(g, "toarray"):
-            g = g.toarray()
-    elif args.views:
+        source["graph"] = _load_array(args.graph, "graph")
+    elif args.views is not None:
         if args.views < 2 or z.shape[0] % args.views:
             raise _ArgumentError(
                 f"--views must be >= 2 and divide n_samples={z.shape[0]}, received {args.views}"
             )
-        g = graphs.augmentation_graph(z.shape[0] // args.views, args.views)
+        source["n_views"] = args.views
     else:
-        labels = _load_array(args.labels, "labels")
-        g = graphs.label_graph(labels)
-    weights = {}
-    for name in METHODS[args.method]:
-        value = getattr(args, name, None)
-        if value is not None:
-            weights[name] = value
-    given = {
-        n
-        for n in (
-            "variance_weight",
-            "covariance_weight",
-            "invariance_weight",
-            "variance_penalty",
-            "ddof",
-            "temperature",
-            "weighting",
-            "redundancy_weight",
-        )
-        if getattr(args, n, None) is not None
-    }
-    stray = sorted(given - set(METHODS[args.method]))
+        source["groups"] = _load_array(args.groups, "groups")
+    stray = sorted(
+        n for n in _WEIGHT_FLAGS if getattr(args, n, None) is not None and n not in METHODS[args.method]
+    )
     if stray:
         raise _ArgumentError(
             f"--method {args.method} does not take {', '.join('--' + s.replace('_', '-') for s in stray)}"
         )
+    weights = {n: getattr(args, n) for n in METHODS[args.method] if getattr(args, n, None) is not None}
+    extra: dict = {}
+    if args.features:
+        extra["features"] = _load_array(args.features, "features")
+    kernel_only = {"--kernel": args.kernel, "--bandwidth": args.bandwidth, "--degree": args.degree}
+    kernel_only["--n-landmarks"] = args.n_landmarks
+    if args.model != "kernel":
+        given = [flag for flag, value in kernel_only.items() if value is not None]
+        if given:
+            raise _ArgumentError(f"{', '.join(given)} apply only to --model kernel")
+    else:
+        params = {}
+        if args.bandwidth is not None:
+            params["bandwidth"] = args.bandwidth
+        if args.degree is not None:
+            params["degree"] = args.degree
+        extra.update(kernel=args.kernel, kernel_params=params or None, n_landmarks=args.n_landmarks)
     try:
         gap = compare_to_theory(
-            z, g, method=args.method, loss_rtol=args.loss_rtol, subspace_tol=args.subspace_tol, **weights
+            z,
+            source.pop("graph", None),
+            method=args.method,
+            model=args.model,
+            loss_rtol=args.loss_rtol,
+            subspace_tol=args.subspace_tol,
+            rank_tol=args.rank_tol,
+            **source,
+            **extra,
+            **weights,
         )
     except (ValueError, TypeError) as exc:
         raise _ArgumentError(str(exc)) from None

@@ -177,3 +177,87 @@ def test_python_dash_m_entry_point():
     )
     assert proc.returncode == 0, proc.stderr
     assert "graphs.dirichlet_energy" in proc.stdout
+
+
+# ------------------------------------------------------------------ compare: model classes
+
+
+def _views_problem(rng):
+    from ssltheory.graphs import augmentation_graph
+    from ssltheory.spectral import vicreg_linear_weights
+
+    base = rng.standard_normal((50, 5))
+    x = np.concatenate([base, base + 0.3 * rng.standard_normal((50, 5))])
+    sol = vicreg_linear_weights(x, augmentation_graph(50, 2), n_components=3, invariance_weight=0.5)
+    q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    return x, x @ sol.weights @ q + 1.5
+
+
+def test_compare_linear_model_on_views_and_groups(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x, z = _views_problem(rng)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "labels.npy", np.tile(np.arange(50), 2))
+    common = ["--method", "vicreg", "--invariance-weight", "0.5"]
+    args = ["compare", str(tmp_path / "z.npy"), "--features", str(tmp_path / "x.npy"), "--model", "linear"]
+    assert main([*args, "--views", "2", *common]) == 0
+    out = capsys.readouterr().out
+    assert "model             linear" in out
+    assert "PASS" in out
+    assert main([*args, "--groups", str(tmp_path / "labels.npy"), *common]) == 0
+    assert "PASS" in capsys.readouterr().out
+    # the same embedding against the free-embedding optimum: above it, FAIL, the model is named
+    assert main(["compare", str(tmp_path / "z.npy"), "--views", "2", *common]) == 1
+    out = capsys.readouterr().out
+    assert "model             free" in out
+    assert "FAIL" in out
+
+
+def test_compare_kernel_model(tmp_path, capsys):
+    from ssltheory.graphs import augmentation_graph
+    from ssltheory.kernel import kernel_ssl_solve, rbf_kernel
+
+    rng = np.random.default_rng(1)
+    base = rng.standard_normal((15, 2))
+    x = np.concatenate([base, base + 0.2 * rng.standard_normal((15, 2))])
+    g = augmentation_graph(15, 2)
+    sol = kernel_ssl_solve(rbf_kernel(x, bandwidth=0.7), g, n_components=2, loss="wmse")
+    np.save(tmp_path / "z.npy", np.asarray(sol.embedding))
+    np.save(tmp_path / "x.npy", x)
+    argv = ["compare", str(tmp_path / "z.npy"), "--views", "2", "--method", "wmse", "--model", "kernel"]
+    argv += ["--features", str(tmp_path / "x.npy"), "--kernel", "rbf", "--bandwidth", "0.7"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "model             kernel" in out
+    assert "PASS" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--model", "nope"], "--model must be one of"),
+        (["--model", "linear"], "needs features="),
+        (["--kernel", "rbf"], "--kernel apply only to --model kernel"),
+        (["--model", "kernel", "--features", "X"], "needs kernel="),
+        (["--model", "linear", "--features", "X", "--method", "simclr"], "no closed form under model"),
+    ],
+)
+def test_compare_model_bad_arguments(tmp_path, capsys, extra, match):
+    np.save(tmp_path / "z.npy", np.random.default_rng(1).standard_normal((12, 2)))
+    np.save(tmp_path / "x.npy", np.random.default_rng(2).standard_normal((12, 3)))
+    extra = [str(tmp_path / "x.npy") if e == "X" else e for e in extra]
+    if "--method" not in extra:
+        extra += ["--method", "vicreg"]
+    assert main(["compare", str(tmp_path / "z.npy"), "--views", "2", *extra]) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_compare_help_names_the_flags_and_symbols(capsys):
+    with pytest.raises(SystemExit):
+        main(["compare", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for text in ("--model", "--features", "--groups", "--views", "--kernel", "--n-landmarks", "X W + 1 b^T"):
+        assert text in out
+    for symbol in ("alpha", "beta", "gamma", "tau"):
+        assert symbol in out
