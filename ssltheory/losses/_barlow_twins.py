@@ -34,7 +34,9 @@ class BarlowTwinsLoss(Loss):
     ``"reference"`` (facebookresearch/barlowtwins: ``BatchNorm1d(affine=False)``, biased variance,
     eps :math:`10^{-5}`, :math:`s=1`, default :math:`\alpha=0.0051`), ``"solo_learn"`` (same
     normalisation, :math:`s=0.025`, :math:`\alpha=0.005`), ``"lightly"`` (unbiased std, no eps,
-    :math:`s=1`, :math:`\alpha=0.005`).
+    :math:`s=1`, :math:`\alpha=0.005`: lightly before 1.4.17 only; lightly 1.4.17-1.5.19
+    batch-normalises the stacked :math:`2B` rows jointly and lightly 1.5.20 on each branch
+    separately, see :func:`~ssltheory.losses.library_loss` and :func:`~ssltheory.losses.to_paper`).
 
     Parameters
     ----------
