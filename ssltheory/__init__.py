@@ -25,12 +25,14 @@ __all__ = [
     "compare",
     "graphs",
     "independence",
+    "integrations",
     "kernel",
     "losses",
     "nets",
     "spectral",
     "splines",
     "testing",
+    "track",
 ]
 
 _SUBPACKAGES = (
@@ -38,12 +40,14 @@ _SUBPACKAGES = (
     "compare",
     "graphs",
     "independence",
+    "integrations",
     "kernel",
     "losses",
     "nets",
     "spectral",
     "splines",
     "testing",
+    "track",
 )
 
 
