@@ -19,6 +19,7 @@ __all__ = [
     "check_array",
     "check_finite",
     "check_graph",
+    "check_hinge_params",
     "check_int",
     "check_n_components",
     "check_positive",
@@ -250,3 +251,15 @@ def check_n_components(n_components: Any, *, maximum: int, reason: str) -> int:
     if k > maximum:
         raise ValueError(f"n_components must be <= {maximum} ({reason}), received {k}")
     return k
+
+
+def check_hinge_params(variance_floor: Any, variance_eps: Any) -> tuple[float, float]:
+    """Validate ``variance_floor`` (> 0) and ``variance_eps`` (>= 0) with ``floor + eps < 1``."""
+    floor = check_positive(variance_floor, name="variance_floor")
+    eps = check_positive(variance_eps, name="variance_eps", strict=False)
+    if floor + eps >= 1.0:
+        raise ValueError(
+            "variance_floor + variance_eps must be < 1 (otherwise the hinge is identically zero and "
+            f"every collapsed embedding is optimal), received {floor} + {eps}"
+        )
+    return floor, eps

@@ -24,7 +24,7 @@ from typing import Any
 from ssltheory import _backend, _linalg, _validation
 from ssltheory.compare import _quality
 
-__all__ = ["FreeOptimum", "METRICS", "TheoryTracker", "plot_run", "read_json_lines"]
+__all__ = ["FreeOptimum", "METRICS", "TheoryTracker", "plot_run", "read_json_lines"]  # noqa: RUF022
 
 _METHODS = ("vicreg",)
 _MODELS = ("free", "linear")
@@ -35,6 +35,7 @@ _WEIGHTS = (
     "variance_penalty",
     "ddof",
     "variance_floor",
+    "variance_eps",
 )
 #: the optional metrics (``metrics=``); the loss, optimum, gap and invariance are always recorded
 METRICS = ("alignment", "alpha_req", "lidar", "rankme", "spectrum", "uniformity")
@@ -134,9 +135,10 @@ class TheoryTracker:
     **weights
         ``variance_weight`` :math:`\alpha`, ``covariance_weight`` :math:`\beta`,
         ``invariance_weight`` :math:`\gamma`, ``variance_penalty`` (``"square"``,
-        ``"squared_hinge"``, ``"hinge"``: passed to the solvers as is; while they have no hinge
-        closed form, :meth:`update` raises a ``ValueError`` saying so), ``ddof``,
-        ``variance_floor`` (the hinge's clamp, default 1e-6).
+        ``"squared_hinge"``, ``"hinge"``: passed to the solvers as is), ``ddof``,
+        ``variance_floor`` (the hinge's clamp, default 1e-6), ``variance_eps`` (the hinge's
+        :math:`\epsilon` in :math:`1-\sqrt{C_{kk}+\epsilon}`, default 0; ``to_paper`` gives the
+        library's).
 
     Raises
     ------
@@ -300,6 +302,7 @@ class TheoryTracker:
             "variance_penalty": "square",
             "ddof": 1,
             "variance_floor": 1e-6,
+            "variance_eps": 0.0,
         }
         w.update(weights)
         for name in ("variance_weight", "covariance_weight", "invariance_weight"):
@@ -310,7 +313,10 @@ class TheoryTracker:
                 f"{w['variance_penalty']!r}"
             )
         w["ddof"] = _validation.check_int(w["ddof"], name="ddof", minimum=0)
-        w["variance_floor"] = _validation.check_positive(w["variance_floor"], name="variance_floor")
+        from ssltheory.spectral._vicreg import _check_penalty
+
+        penalty = _check_penalty(w["variance_penalty"], w["variance_floor"], w["variance_eps"])
+        w["variance_floor"], w["variance_eps"] = penalty.floor, penalty.eps
         self.weights = w
         self._records: list[dict[str, Any]] = []
         self._cache: dict[Any, Any] = {}
@@ -381,18 +387,13 @@ class TheoryTracker:
         """
         key = ("free", b, v, k, _backend.backend_name(xp), str(dtype), str(dev))
         if key not in self._cache:
-            from ssltheory.spectral._vicreg import (
-                _check_penalty,
-                _check_weights,
-                _vicreg_loss_value,
-                _vicreg_scales,
-            )
+            from ssltheory.spectral._vicreg import _check_penalty, _check_weights, _optimal_scales
 
             w = self.weights
             n = b * v
             m = n - w["ddof"]
             with self._solver_errors():
-                _check_penalty(w["variance_penalty"])
+                penalty = _check_penalty(w["variance_penalty"], w["variance_floor"], w["variance_eps"])
                 alpha, beta, gamma = _check_weights(
                     w["variance_weight"], w["covariance_weight"], w["invariance_weight"]
                 )
@@ -405,8 +406,9 @@ class TheoryTracker:
                     xp.full((k_eff - n_zero,), float(v), dtype=dtype, device=dev),
                 ]
             )
-            c, diag = _vicreg_scales(lam, k, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
-            loss = _vicreg_loss_value(c, diag, lam, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+            c, _, loss, _ = _optimal_scales(
+                lam, k, alpha=alpha, beta=beta, gamma_p=gamma_p, penalty=penalty, xp=xp, rotation=False
+            )
             pad = xp.full((k - k_eff,), math.inf, dtype=dtype, device=dev)
             self._cache[key] = FreeOptimum(
                 eigenvalues=xp.concat([lam, pad]),
@@ -523,7 +525,9 @@ class TheoryTracker:
         elif pen == "squared_hinge":
             var_term = float(xp.sum(xp.clip(1 - var, min=0.0) ** 2))
         else:
-            var_term = float(xp.sum(1 - xp.sqrt(xp.clip(var, min=w["variance_floor"], max=1.0))))
+            eps = w["variance_eps"]
+            clamped = xp.clip(var, min=w["variance_floor"], max=1.0 - eps)
+            var_term = float(xp.sum(1 - xp.sqrt(clamped + eps)))
         rows = [z[p * b : (p + 1) * b, :] for p in range(v)]
         pairs = [(p, q) for p in range(v) for q in range(p + 1, v)]
         # (1/N) Σ_ij G_ij ‖z_i − z_j‖²: each unordered pair of views of a sample counted twice

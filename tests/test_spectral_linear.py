@@ -228,8 +228,10 @@ def test_bad_input(xp, rng):
         vicreg_linear_weights(xp.asarray(rng.standard_normal(6)), g, n_components=1)
     with pytest.raises(ValueError, match=r"graph must be \(n_samples, n_samples\) = \(5, 5\)"):
         vicreg_linear_weights(x[:5, :], g, n_components=1)
-    with pytest.raises(ValueError, match="has no closed form"):
-        vicreg_linear_weights(x, g, n_components=1, variance_penalty="hinge")
+    with pytest.raises(ValueError, match=r"variance_eps .* applies to variance_penalty=.hinge. only"):
+        vicreg_linear_weights(x, g, n_components=1, variance_eps=1e-4)
+    with pytest.raises(ValueError, match="variance_eps must be >= 0"):
+        vicreg_linear_weights(x, g, n_components=1, variance_penalty="hinge", variance_eps=-1.0)
     with pytest.raises(ValueError, match=r"rtol must be in \[0, 1\)"):
         vicreg_linear_weights(x, g, n_components=1, rtol=1.0)
     with pytest.raises(ValueError, match="ddof must be < n_samples"):

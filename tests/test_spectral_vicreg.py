@@ -352,8 +352,12 @@ def test_torch_backend():
 # --------------------------------------------------------------------------- bad input
 def test_bad_input(xp):
     g = augmentation_graph(3, 2, xp=xp)
-    with pytest.raises(ValueError, match="has no closed form"):
-        vicreg_embedding(g, n_components=2, variance_penalty="hinge")
+    with pytest.raises(ValueError, match=r"variance_eps .* applies to variance_penalty=.hinge. only"):
+        vicreg_embedding(g, n_components=2, variance_eps=1e-4)
+    with pytest.raises(ValueError, match=r"variance_floor \+ variance_eps must be < 1"):
+        vicreg_embedding(g, n_components=2, variance_penalty="hinge", variance_eps=0.5, variance_floor=0.5)
+    with pytest.raises(ValueError, match="variance_floor must be > 0"):
+        vicreg_embedding(g, n_components=2, variance_penalty="hinge", variance_floor=0.0)
     with pytest.raises(ValueError, match="variance_penalty must be"):
         vicreg_embedding(g, n_components=2, variance_penalty="cube")
     with pytest.raises(ValueError, match="ddof must be < n_samples"):
@@ -401,7 +405,7 @@ def test_hinge_claim_optimiser_beats_naive_form():
 
     from ssltheory import claims
 
-    claim = claims.get("spectral.vicreg.hinge_no_closed_form")
+    claim = claims.get("spectral.vicreg.hinge_naive_form_beaten")
     for seed in range(3):
         for v in claims.run_claim(claim, xp=npx, seed=seed, quick=True):
             assert v.passed, (v.problem, v.error, v.tolerance, v.message)

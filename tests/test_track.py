@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ssltheory import _backend
+from ssltheory._warnings import DegenerateSpectrumWarning
 from ssltheory.compare import alpha_req, lidar
 from ssltheory.graphs import augmentation_graph
 from ssltheory.losses import vicreg_loss
@@ -105,18 +106,21 @@ def test_gap_is_nonnegative_on_random_embeddings(rng_seed):
         assert rec["gap"] >= -1e-12  # L* is the global minimum (rounding only below 0)
 
 
-def test_hinge_penalty_propagates_a_clear_error():
-    tracker = TheoryTracker(variance_penalty="hinge")
+def test_hinge_penalty_records_the_hinge_closed_form():
+    # paper ratio variance/covariance = 12.5 (the certified regime); the tracker's optimum comes from
+    # the known spectrum of the augmentation graph, the reference from the eigensolver route
+    weights = {"variance_weight": 12.5, "covariance_weight": 1.0, "invariance_weight": 0.5}
+    tracker = TheoryTracker(variance_penalty="hinge", variance_eps=1e-4, **weights)
     x = np.random.default_rng(0).standard_normal((8, 3))
-    try:
-        vicreg_embedding(augmentation_graph(8, 2), n_components=3, variance_penalty="hinge")
-    except ValueError:
-        with pytest.raises(
-            ValueError, match=r"variance_penalty='hinge'.*closed-form optimum is not available"
-        ):
-            tracker.update(0, (x, x + 0.1))
-    else:  # a hinge closed form exists (the solver accepts it): the tracker records its optimum
-        assert tracker.update(0, (x, x + 0.1))["gap"] >= -1e-10
+    rec = tracker.update(0, (x, x + 0.1))
+    with pytest.warns(DegenerateSpectrumWarning):  # 7 invariant directions, 3 kept: a tied cluster
+        ref = vicreg_embedding(
+            augmentation_graph(8, 2), n_components=3, variance_penalty="hinge", variance_eps=1e-4, **weights
+        )
+    assert rec["optimal_loss"] == pytest.approx(ref.loss, rel=1e-12, abs=1e-12)
+    assert rec["gap"] >= -1e-10
+    with pytest.raises(ValueError, match=r"variance_eps .* applies to variance_penalty=.hinge. only"):
+        TheoryTracker(variance_eps=1e-4)
 
 
 # ----------------------------------------------------------------------------- collapse

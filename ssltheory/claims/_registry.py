@@ -20,6 +20,7 @@ _BUILTIN_MODULES = (
     "ssltheory.claims._graphs",
     "ssltheory.claims._losses",
     "ssltheory.claims._spectral",
+    "ssltheory.claims._hinge",
     "ssltheory.claims._spectral_contrastive",
     "ssltheory.claims._nets",
     "ssltheory.claims._kernel",

@@ -569,9 +569,10 @@ def _hinge_compare(pred: float, meas: float, problem: Problem, xp: ModuleType) -
 
 register(
     Claim(
-        id="spectral.vicreg.hinge_no_closed_form",
+        id="spectral.vicreg.hinge_naive_form_beaten",
         statement="Hinge VICReg (paper listing), small β/α: an optimiser goes below the naive diagonal "
-        "form c_k = min(1, (α/(4γ'λ_k))²), so the closed form of the squared penalty does not carry over",
+        "form c_k = min(1, (α/(4γ'λ_k))²), so the squared penalty's diagonal recipe does not carry over "
+        "(the hinge optimum is spectral.vicreg.hinge_global_optimum: equal variances, rotated)",
         spec="spectral.md §4.2c, §5 item 8",
         problems=_hinge_problems,
         predict=_hinge_predict,

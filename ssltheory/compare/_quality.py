@@ -18,7 +18,7 @@ from typing import Any
 
 from ssltheory import _backend, _linalg, _validation
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (plain sorted() order, as tests/test_public_api.py checks)
     "ProbeErrorBound",
     "RANKME_VARIANTS",
     "alignment",

@@ -28,6 +28,7 @@ METHODS: dict[str, tuple[str, ...]] = {
         "invariance_weight",
         "variance_penalty",
         "variance_floor",
+        "variance_eps",
         "ddof",
     ),
     "wmse": ("ddof",),
@@ -459,7 +460,8 @@ def _vicreg_value(stats: Any, weights: dict[str, Any], *, xp: ModuleType) -> flo
         var_term = xp.sum(xp.clip(1 - d, min=0.0) ** 2)
     else:  # "hinge"
         floor = float(weights.get("variance_floor", 1e-6))
-        var_term = xp.sum(1 - xp.sqrt(xp.clip(d, min=floor, max=1.0)))
+        eps = float(weights.get("variance_eps", 0.0))
+        var_term = xp.sum(1 - xp.sqrt(xp.clip(d, min=floor, max=1.0 - eps) + eps))
     inv = 2.0 * xp.linalg.trace(stats.laplacian) / n
     return float(alpha * var_term + beta * xp.sum(off**2) + gamma * inv)
 
@@ -549,10 +551,13 @@ def _solve(method: str, graph: Any, k: int, weights: dict[str, Any]) -> tuple[An
 
 
 def _solver_weights(method: str, weights: dict[str, Any]) -> dict[str, Any]:
-    """The weights the closed forms take (``variance_floor`` only where the penalty uses it)."""
+    """The weights the closed forms take (``variance_floor`` only where the penalty uses it;
+    ``variance_eps`` is kept when non-zero, so that the solver refuses it with a squared penalty)."""
     out = dict(weights)
     if method == "vicreg" and out.get("variance_penalty", "square") != "hinge":
         out.pop("variance_floor", None)
+        if not out.get("variance_eps", 0.0):
+            out.pop("variance_eps", None)
     return out
 
 

@@ -585,10 +585,11 @@ def to_paper(
       :math:`\gamma=w_{\rm inv}/K`, :math:`\beta=2w_{\rm cov}/K`, :math:`\alpha=2s\,w_{\rm var}/K`.
       The invariance terms agree on every batch. The variance and covariance terms agree when both
       branches have the same column means and covariance (then the stacked covariance with
-      ``ddof=2`` is each branch's :math:`(B-1)`-normalised one), up to the library's :math:`\epsilon`
-      inside the square root: :math:`0\le L_{\rm paper}-L_{\rm lib}\le\alpha K\sqrt{\epsilon}` when
-      every variance is at least ``variance_floor`` (at most :math:`\alpha K\sqrt{\epsilon+\text{floor}}`
-      in absolute value otherwise). ``exact`` only without variance and covariance terms.
+      ``ddof=2`` is each branch's :math:`(B-1)`-normalised one): with the library's :math:`\epsilon`
+      passed as ``variance_eps`` they are then equal whenever every variance is at least
+      ``variance_floor``, and :math:`-\alpha K(\sqrt{f+\epsilon}-\sqrt{\epsilon})\le L_{\rm paper}
+      -L_{\rm lib}\le0` in general (the paper clamps variances below the floor :math:`f` up).
+      ``exact`` only without variance and covariance terms.
     - **Barlow Twins** (``center=True``, :math:`\alpha=\lambda`, ``scale`` = ``scale_loss`` or 1):
       the paper :math:`C` is the symmetric part of the cross-correlation of the jointly
       standardised stacked batch. ``"lightly>=1.4.17,<1.5.20"`` standardises jointly: without its
@@ -631,7 +632,7 @@ def to_paper(
     >>> p = to_paper(method="vicreg", convention="solo_learn", n_components=2048)
     >>> sorted(p.loss_kwargs.items())  # doctest: +NORMALIZE_WHITESPACE
     [('covariance_weight', 0.0009765625), ('ddof', 2), ('invariance_weight', 0.01220703125),
-     ('variance_penalty', 'hinge'), ('variance_weight', 0.0244140625)]
+     ('variance_eps', 0.0001), ('variance_penalty', 'hinge'), ('variance_weight', 0.0244140625)]
     >>> p.exact
     False
     """
@@ -650,6 +651,7 @@ def to_paper(
             "covariance_weight": 2.0 * w_cov / k,
             "invariance_weight": w_inv / k,
             "variance_penalty": "hinge",
+            "variance_eps": eps,
             "ddof": 2,
         }
         exact = w_var == 0 and w_cov == 0
@@ -658,9 +660,9 @@ def to_paper(
             if exact
             else "the invariance terms agree on every batch; the variance and covariance terms use the "
             "stacked covariance (ddof=2) where the library uses each branch's, and agree when both branches "
-            "have equal column means and covariances, up to the eps inside the square root: "
-            f"0 <= L_paper - L_lib <= variance_weight * K * sqrt(eps) = {alpha * k * math.sqrt(eps):.6g} "
-            "(variances >= variance_floor)"
+            "have equal column means and covariances: then equal when every variance is >= "
+            "variance_floor, and -variance_weight * K * (sqrt(variance_floor + eps) - sqrt(eps)) = "
+            f"{-alpha * k * (math.sqrt(1e-6 + eps) - math.sqrt(eps)):.6g} <= L_paper - L_lib <= 0 otherwise"
         )
         return PaperProblem("vicreg", conv, MappingProxyType(kwargs), 1.0, exact, residual)
     if conv.method == "barlow_twins":

@@ -26,7 +26,8 @@ class VICRegLoss(Loss):
                      + \frac{\gamma}{N}\sum_{i,j}G_{ij}\lVert z_i-z_j\rVert^2,
 
     with :math:`v(c)=(1-c)^2` (``"square"``), :math:`\max(0,1-c)^2` (``"squared_hinge"``) or
-    :math:`1-\sqrt{\mathrm{clamp}(c,\,\text{floor},\,1)}` (``"hinge"``, the paper's listing). The
+    :math:`1-\sqrt{\mathrm{clamp}(c,\,\text{floor},\,1-\epsilon)+\epsilon}` (``"hinge"``, the
+    paper's listing; :math:`=(1-\sqrt{\max(c,\text{floor})+\epsilon})_+`). The
     invariance term equals :math:`\frac{2\gamma}{N}\mathrm{Tr}(Z^\top LZ)`; the diagonal of ``graph``
     cancels (spec D2).
 
@@ -57,6 +58,10 @@ class VICRegLoss(Loss):
         Covariance normaliser :math:`M=N-\mathrm{ddof}` (paper convention), default 1.
     variance_floor : float
         Lower clamp of the variance in ``"hinge"``, default 1e-6.
+    variance_eps : float
+        :math:`\epsilon\ge0` inside the square root of ``"hinge"``, default 0 (the paper's listing);
+        the libraries use :math:`10^{-4}` (:func:`to_paper` passes theirs). Paper convention and
+        ``"hinge"`` only; ``variance_floor + variance_eps < 1``.
     convention : {"paper", "reference", "solo_learn", "lightly"}
 
     Notes
@@ -86,6 +91,7 @@ class VICRegLoss(Loss):
         variance_penalty: str | None = None,
         ddof: int = 1,
         variance_floor: float = 1e-6,
+        variance_eps: float = 0.0,
         convention: str = "paper",
     ) -> None:
         self.variance_weight = _validation.check_positive(
@@ -112,7 +118,14 @@ class VICRegLoss(Loss):
             )
         self.variance_penalty = variance_penalty
         self.ddof = _validation.check_int(ddof, name="ddof", minimum=0)
-        self.variance_floor = _validation.check_positive(variance_floor, name="variance_floor")
+        self.variance_floor, self.variance_eps = _validation.check_hinge_params(variance_floor, variance_eps)
+        if self.variance_eps != 0.0 and (convention != "paper" or variance_penalty != "hinge"):
+            raise ValueError(
+                "variance_eps applies to convention='paper' with variance_penalty='hinge' only (the "
+                "library conventions fix their own eps), received "
+                f"variance_eps={self.variance_eps}, convention={convention!r}, "
+                f"variance_penalty={variance_penalty!r}"
+            )
 
     def value_and_grad(self, embedding: Any, graph: Any, /) -> LossValue:
         xp, z, g = prepare(embedding, graph, diagonal="ignore")
@@ -140,10 +153,11 @@ class VICRegLoss(Loss):
             var_term = xp.sum(h**2)
             dvar = -2 * h
         else:
-            clamped = xp.clip(d, min=self.variance_floor, max=1.0)
-            root = xp.sqrt(clamped)
+            top = 1.0 - self.variance_eps
+            clamped = xp.clip(d, min=self.variance_floor, max=top)
+            root = xp.sqrt(clamped + self.variance_eps)
             var_term = xp.sum(1 - root)
-            inside = (d >= self.variance_floor) & (d <= 1.0)
+            inside = (d >= self.variance_floor) & (d <= top)
             dvar = xp.where(inside, -0.5 / root, xp.zeros_like(d))
         lz = xp.sum(g, axis=1, keepdims=True) * z - g @ z  # L Z (the diagonal of G cancels)
         inv_term = 2.0 * xp.sum(z * lz) / n
@@ -206,7 +220,7 @@ def vicreg_loss(embedding: Any, graph: Any, /, **weights: Any) -> Any:
         Relation graph :math:`G` (spec D2).
     **params
         variance_weight, covariance_weight, invariance_weight, variance_penalty, ddof,
-        variance_floor, convention (see :class:`VICRegLoss`).
+        variance_floor, variance_eps, convention (see :class:`VICRegLoss`).
 
     Returns
     -------

@@ -12,11 +12,10 @@ from ssltheory.spectral._vicreg import (
     _check_penalty,
     _check_weights,
     _dense_laplacian,
-    _equal_diagonal_rotation,
+    _optimal_scales,
     _pad_columns,
     _pad_eigenvalues,
-    _vicreg_loss_value,
-    _vicreg_scales,
+    _Penalty,
 )
 
 __all__ = ["vicreg_linear_weights"]
@@ -33,6 +32,8 @@ def vicreg_linear_weights(
     invariance_weight: float = 1.0,
     variance_penalty: str = "square",
     ddof: int = 1,
+    variance_floor: float = 1e-6,
+    variance_eps: float = 0.0,
     rtol: float | None = None,
     tie_tol: float | None = None,
 ) -> LinearSolution:
@@ -52,8 +53,10 @@ def vicreg_linear_weights(
         W^*=[w_1\dots w_K]\,\mathrm{diag}(\sqrt{c_k})\,R,\qquad
         c_k=(1-\gamma'\mu_k/\alpha)_+\ \ (\beta\ge\alpha),
 
-    and for :math:`\alpha>\beta` the fixed point and equal-diagonal rotation of
-    :func:`vicreg_embedding` with :math:`\mu_k` in place of :math:`\lambda_k`.
+    and for :math:`\alpha>\beta`, or the hinge penalty, the spectrum and rotation of
+    :func:`vicreg_embedding` with :math:`\mu_k` in place of :math:`\lambda_k` (the reduction to
+    :math:`C=W^\top\Sigma_XW` is the same: :math:`\Sigma_X^{1/2}W` is a free :math:`K`-frame
+    on the row space of :math:`HX`).
 
     Parameters
     ----------
@@ -68,10 +71,12 @@ def vicreg_linear_weights(
         the equal-diagonal rotation mixes them with the others (less than :math:`\alpha` each).
     variance_weight, covariance_weight, invariance_weight : float, default 1.0
         :math:`\alpha>0`, :math:`\beta>0`, :math:`\gamma\ge0` (Bardes et al. :math:`\mu,\nu,\lambda`).
-    variance_penalty : {"square", "squared_hinge"}, default "square"
-        ``"hinge"`` has no closed form (``ValueError``).
+    variance_penalty : {"square", "squared_hinge", "hinge"}, default "square"
+        As :func:`vicreg_embedding` (``"hinge"``: the paper's penalty on the standard deviation).
     ddof : int, default 1
         :math:`M=N-\mathrm{ddof}`.
+    variance_floor, variance_eps : float, default 1e-6, 0.0
+        ``"hinge"`` only, as :func:`vicreg_embedding`.
     rtol : float, optional
         Eigenvalues of :math:`\Sigma_X` at most ``rtol·max`` are treated as zero; default
         :math:`N\epsilon`.
@@ -90,13 +95,16 @@ def vicreg_linear_weights(
     TypeError
         Arrays from different libraries, non-real dtypes, wrongly typed parameters.
     ValueError
-        ``x`` not 2-D or non-finite; invalid ``graph`` or shape mismatch; ``"hinge"``;
-        weights out of range; ``ddof >= n_samples``; ``rtol`` not in ``[0, 1)``.
+        ``x`` not 2-D or non-finite; invalid ``graph`` or shape mismatch; unknown penalty or
+        invalid ``variance_floor``/``variance_eps`` (as :func:`vicreg_embedding`); weights out of
+        range; ``ddof >= n_samples``; ``rtol`` not in ``[0, 1)``.
 
     Warns
     -----
     DegenerateSpectrumWarning
-        :math:`\mu_K=\mu_{K+1}` within ``tie_tol`` and :math:`c_K>0`.
+        :math:`\mu_k=\mu_{k+1}` within ``tie_tol`` at the last direction with :math:`c_k>0`.
+    NotConvergedWarning
+        Hinge with :math:`\alpha<8\beta`: not certified globally optimal.
 
     See Also
     --------
@@ -151,7 +159,7 @@ def vicreg_linear_weights(
         )
     k = _validation.check_int(n_components, name="n_components", minimum=1)
     alpha, beta, gamma = _check_weights(variance_weight, covariance_weight, invariance_weight)
-    _check_penalty(variance_penalty)
+    penalty = _check_penalty(variance_penalty, variance_floor, variance_eps)
     ddof = _check_ddof(ddof, n)
     if rtol is None:
         rtol = n * float(xp.finfo(x.dtype).eps)
@@ -184,6 +192,7 @@ def vicreg_linear_weights(
         alpha=alpha,
         beta=beta,
         gamma_p=gamma_p,
+        penalty=penalty,
         rtol=rtol,
         tie_tol=tie_tol,
         xp=xp,
@@ -227,6 +236,7 @@ def _vicreg_linear_solve(
     alpha: float,
     beta: float,
     gamma_p: float,
+    penalty: _Penalty,
     rtol: float,
     tie_tol: float | None,
     xp: Any,
@@ -247,22 +257,16 @@ def _vicreg_linear_solve(
     mu, q = _linalg.eigh_ascending(t.mT @ s_l @ t, xp=xp)
     k_eff = min(k, r)
     mu_kept = mu[:k_eff]
-    c, diag = _vicreg_scales(mu_kept, k, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    c, rot, loss, cut = _optimal_scales(
+        mu_kept, k, alpha=alpha, beta=beta, gamma_p=gamma_p, penalty=penalty, xp=xp, stacklevel=stacklevel + 1
+    )
     tied = False
-    if k_eff > 0:
-        tied = _linalg.warn_if_tied(
-            mu,
-            k_eff,
-            xp=xp,
-            tie_tol=tie_tol,
-            kept_weight_positive=float(c[k_eff - 1]) > 0,
-            stacklevel=stacklevel,
-        )
+    if cut > 0:
+        tied = _linalg.warn_if_tied(mu, cut, xp=xp, tie_tol=tie_tol, stacklevel=stacklevel)
     w = _linalg.sign_normalize(t @ q[:, :k_eff], xp=xp)
     weights = _pad_columns(w * xp.sqrt(c[:k_eff])[None, :], k, xp=xp)
-    if alpha > beta:
-        weights = weights @ _equal_diagonal_rotation(c, xp=xp)
-    loss = _vicreg_loss_value(c, diag, mu_kept, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    if rot is not None:
+        weights = weights @ rot
     return LinearSolution(
         weights=weights,
         eigenvalues=_pad_eigenvalues(mu_kept, k, xp=xp),

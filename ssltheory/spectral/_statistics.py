@@ -699,6 +699,8 @@ def vicreg_linear_weights_from_statistics(
     invariance_weight: float = 1.0,
     variance_penalty: str = "square",
     ddof: int = 1,
+    variance_floor: float = 1e-6,
+    variance_eps: float = 0.0,
     rtol: float | None = None,
     tie_tol: float | None = None,
 ) -> LinearSolution:
@@ -716,7 +718,9 @@ def vicreg_linear_weights_from_statistics(
     ----------
     stats : GraphStatistics
         From :func:`graph_statistics` (any backend; Dask statistics are already materialised).
-    n_components, variance_weight, covariance_weight, invariance_weight, variance_penalty, ddof, rtol, tie_tol
+    n_components, variance_weight, covariance_weight, invariance_weight, variance_penalty, ddof
+        As in :func:`~ssltheory.spectral.vicreg_linear_weights`.
+    variance_floor, variance_eps, rtol, tie_tol
         As in :func:`~ssltheory.spectral.vicreg_linear_weights` (``rtol`` default :math:`N\epsilon`).
 
     Returns
@@ -730,12 +734,14 @@ def vicreg_linear_weights_from_statistics(
     TypeError
         ``stats`` is not a :class:`GraphStatistics`, or wrongly typed parameters.
     ValueError
-        As :func:`~ssltheory.spectral.vicreg_linear_weights` (``"hinge"``, weights, ``ddof``, ``rtol``).
+        As :func:`~ssltheory.spectral.vicreg_linear_weights` (penalty, weights, ``ddof``, ``rtol``).
 
     Warns
     -----
     DegenerateSpectrumWarning
-        :math:`\mu_K=\mu_{K+1}` within ``tie_tol`` and :math:`c_K>0`.
+        :math:`\mu_k=\mu_{k+1}` within ``tie_tol`` at the last direction with :math:`c_k>0`.
+    NotConvergedWarning
+        Hinge with :math:`\alpha<8\beta`: not certified globally optimal.
 
     Notes
     -----
@@ -758,7 +764,7 @@ def vicreg_linear_weights_from_statistics(
     n = stats.n_samples
     k = _validation.check_int(n_components, name="n_components", minimum=1)
     alpha, beta, gamma = _check_weights(variance_weight, covariance_weight, invariance_weight)
-    _check_penalty(variance_penalty)
+    penalty = _check_penalty(variance_penalty, variance_floor, variance_eps)
     ddof = _check_ddof(ddof, n)
     if rtol is None:
         rtol = n * float(xp.finfo(stats.scatter.dtype).eps)
@@ -773,6 +779,7 @@ def vicreg_linear_weights_from_statistics(
         alpha=alpha,
         beta=beta,
         gamma_p=gamma * m / n,
+        penalty=penalty,
         rtol=rtol,
         tie_tol=tie_tol,
         xp=xp,

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from ssltheory import _backend, _linalg, _validation
 from ssltheory._warnings import NotConvergedWarning
 from ssltheory.spectral import _structured
+from ssltheory.spectral._hinge import hinge_optimum
 from ssltheory.spectral._results import SpectralSolution
 
 __all__ = ["laplacian_eigenmaps", "vicreg_embedding", "wmse_embedding"]
 
-_PENALTIES = ("square", "squared_hinge")
+_PENALTIES = ("square", "squared_hinge", "hinge")
 
 
 # ----------------------------------------------------------------------------- private kernels
@@ -236,20 +238,67 @@ def _check_weights(
     return alpha, beta, gamma
 
 
-def _check_penalty(variance_penalty: Any) -> str:
-    if variance_penalty == "hinge":
-        raise ValueError(
-            "variance_penalty='hinge' (the paper's max(0, 1 - sqrt(Cov_kk)) listing) has no closed form: "
-            "its optimum is not the diagonal spectral form and has correlated columns for small "
-            "covariance_weight/variance_weight (spec/spectral.md §4.2c). Use 'square' or 'squared_hinge' "
-            "here, or minimise ssltheory.losses.VICRegLoss(variance_penalty='hinge') numerically"
-        )
+@dataclass(frozen=True)
+class _Penalty:
+    """The variance penalty and, for ``"hinge"``, its floor and the eps inside the square root."""
+
+    name: str
+    floor: float
+    eps: float
+
+
+def _check_penalty(variance_penalty: Any, variance_floor: Any = 1e-6, variance_eps: Any = 0.0) -> _Penalty:
     if variance_penalty not in _PENALTIES:
         raise ValueError(
-            "variance_penalty must be 'square' or 'squared_hinge' (closed forms), "
+            f"variance_penalty must be one of {', '.join(map(repr, _PENALTIES))}, "
             f"received {variance_penalty!r}"
         )
-    return variance_penalty
+    floor, eps = _validation.check_hinge_params(variance_floor, variance_eps)
+    if eps != 0.0 and variance_penalty != "hinge":
+        raise ValueError(
+            "variance_eps (the eps of sqrt(Cov_kk + eps)) applies to variance_penalty='hinge' only, "
+            f"received variance_eps={eps} with variance_penalty={variance_penalty!r}"
+        )
+    return _Penalty(variance_penalty, floor, eps)
+
+
+def _optimal_scales(
+    lam: Any,
+    k: int,
+    *,
+    alpha: float,
+    beta: float,
+    gamma_p: float,
+    penalty: _Penalty,
+    xp: ModuleType,
+    rotation: bool = True,
+    stacklevel: int = 5,
+) -> tuple[Any, Any, float, int]:
+    """``(c, R, loss, cut)`` at the optimum for the kept eigenvalues ``lam`` (ascending, <= k).
+
+    ``c`` (length ``k``): eigenvalues of Cov at the optimum, ``c_j`` on the eigenvector of
+    ``lam_j``; ``R``: the rotation (``None`` = identity, or not computed when ``rotation=False``);
+    ``cut``: the position whose tie with the next eigenvalue makes the subspace non-unique.
+    """
+    if penalty.name == "hinge":
+        return hinge_optimum(
+            lam,
+            k,
+            alpha=alpha,
+            beta=beta,
+            gamma_p=gamma_p,
+            floor=penalty.floor,
+            eps=penalty.eps,
+            xp=xp,
+            rotation=rotation,
+            stacklevel=stacklevel,
+        )
+    k_eff = lam.shape[0]
+    c, diag = _vicreg_scales(lam, k, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    loss = _vicreg_loss_value(c, diag, lam, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    rot = _equal_diagonal_rotation(c, xp=xp) if rotation and alpha > beta else None
+    cut = k_eff if k_eff and float(c[k_eff - 1]) > 0 else 0
+    return c, rot, loss, cut
 
 
 def _check_ddof(ddof: Any, n: int) -> int:
@@ -372,19 +421,22 @@ def vicreg_embedding(
     invariance_weight: float = 1.0,
     variance_penalty: str = "square",
     ddof: int = 1,
+    variance_floor: float = 1e-6,
+    variance_eps: float = 0.0,
     tie_tol: float | None = None,
 ) -> SpectralSolution:
-    r"""Closed-form global minimiser of VICReg (squared variance penalty) over embeddings ``Z``.
+    r"""Closed-form global minimiser of VICReg over embeddings ``Z`` (squared or hinge penalty).
 
     .. math::
 
         \min_{Z\in\mathbb R^{N\times K}}\ \alpha\sum_k v(C_{kk}) + \beta\sum_{k\ne l}C_{kl}^2
         + \frac{2\gamma}{N}\mathrm{Tr}(Z^\top LZ),\qquad C=\mathrm{Cov}(Z)=\frac{Z^\top HZ}{M},
 
-    :math:`v(c)=(1-c)^2` or :math:`\max(0,1-c)^2`, :math:`M=N-\mathrm{ddof}`,
-    :math:`\gamma'=\gamma M/N`, :math:`(\lambda_k,u_k)` the eigenpairs of :math:`L` on
-    :math:`\mathbf 1^\perp` (ascending). Solution :math:`Z^*=[u_1\dots u_K]\,
-    \mathrm{diag}(\sqrt{Mc_k})\,R`:
+    :math:`v(c)=(1-c)^2`, :math:`\max(0,1-c)^2` or the hinge on the standard deviation
+    :math:`h(c)=(1-\sqrt{\max(c,f)+\epsilon})_+` (the loss of the VICReg paper and the SSL
+    libraries), :math:`M=N-\mathrm{ddof}`, :math:`\gamma'=\gamma M/N`, :math:`(\lambda_k,u_k)` the
+    eigenpairs of :math:`L` on :math:`\mathbf 1^\perp` (ascending). Solution
+    :math:`Z^*=[u_1\dots u_K]\,\mathrm{diag}(\sqrt{Mc_k})\,R`; for the squared penalties:
 
     - :math:`\beta\ge\alpha`: :math:`c_k=(1-\gamma'\lambda_k/\alpha)_+`, :math:`R=I`,
       :math:`\mathcal L^*=\alpha\sum_k(1-c_k^2)`;
@@ -392,6 +444,18 @@ def vicreg_embedding(
       :math:`S=\sum_kc_k` (unique fixed point), :math:`R` a Givens rotation making every
       :math:`C_{kk}=S/K`, :math:`\mathcal L^*=\alpha K-2\alpha S+\beta\sum c_k^2+(\alpha-\beta)S^2/K
       +2\gamma'\sum_kc_k\lambda_k`.
+
+    For the hinge (``variance_penalty="hinge"``) the problem reduces exactly to the spectrum
+    :math:`c` and the diagonal :math:`d` of :math:`C` (Ky Fan pairs :math:`c` descending with
+    :math:`\lambda` ascending; Schur–Horn: :math:`d` ranges over the vectors majorised by
+    :math:`c`). For :math:`\alpha\ge8\beta` (:math:`\varphi(x)=\alpha h(x)-\beta x^2` convex;
+    the paper's weights have :math:`\alpha/\beta=12.5`) the optimum has :math:`r` columns of
+    equal variance :math:`t` and :math:`K-r` collapsed ones, :math:`c` the water-filling
+    :math:`c_k=(\mu-2\gamma'\lambda_k)_+/(2\beta)` with :math:`\sum_kc_k=rt` on the first
+    :math:`r` directions, :math:`R` the equal-diagonal rotation of that block; :math:`t` solves a
+    one-dimensional convex problem by bisection for each :math:`r=0\dots K` (certified global
+    optimum). For :math:`\alpha<8\beta` the best of a dynamic programme over blocks and a
+    local polish is returned, with a certificate against a lower bound (warning when it fails).
 
     Parameters
     ----------
@@ -410,11 +474,17 @@ def vicreg_embedding(
         :math:`\beta>0` (Bardes et al. :math:`\nu`, ``cov_coeff``).
     invariance_weight : float, default 1.0
         :math:`\gamma\ge0` (Bardes et al. :math:`\lambda`, ``sim_coeff``).
-    variance_penalty : {"square", "squared_hinge"}, default "square"
-        Both have the same optimum (the optimal :math:`C_{kk}\le1`, where they agree).
-        ``"hinge"`` (the paper's listing) has no closed form and raises.
+    variance_penalty : {"square", "squared_hinge", "hinge"}, default "square"
+        The squared penalties have the same optimum (the optimal :math:`C_{kk}\le1`, where they
+        agree); ``"hinge"`` is the paper's :math:`(1-\sqrt{C_{kk}+\epsilon})_+`.
     ddof : int, default 1
-        Covariance normaliser :math:`M=N-\mathrm{ddof}` (spec D3).
+        Covariance normaliser :math:`M=N-\mathrm{ddof}`.
+    variance_floor : float, default 1e-6
+        ``"hinge"`` only: :math:`f>0`, the lower clamp of :math:`C_{kk}` (as
+        :class:`ssltheory.losses.VICRegLoss`).
+    variance_eps : float, default 0.0
+        ``"hinge"`` only: :math:`\epsilon\ge0` inside the square root (the libraries use
+        :math:`10^{-4}`; :func:`ssltheory.losses.to_paper` passes it); :math:`f+\epsilon<1`.
     tie_tol : float, optional
         Tolerance for tied eigenvalues (spec D12); default :math:`4\sqrt{\epsilon}\max(1,|\lambda|)`.
 
@@ -431,15 +501,18 @@ def vicreg_embedding(
         ``graph`` not an array, complex dtype; weights or integers of the wrong type.
     ValueError
         ``graph`` not square, asymmetric, negative, non-finite or with fewer than 2 nodes;
-        ``variance_penalty="hinge"`` or unknown; weights out of range; ``ddof >= n_samples``.
+        ``variance_penalty`` unknown; weights out of range; ``ddof >= n_samples``;
+        ``variance_floor <= 0``, ``variance_eps < 0``, ``variance_floor + variance_eps >= 1``, or
+        ``variance_eps != 0`` with a squared penalty.
 
     Warns
     -----
     DegenerateSpectrumWarning
-        An eigenvalue cluster straddles :math:`K` with :math:`c_K>0` (optimal subspace not
-        unique; ``tied=True``).
+        An eigenvalue cluster straddles the last direction with :math:`c_k>0` (optimal subspace
+        not unique; ``tied=True``).
     NotConvergedWarning
-        Sparse graph: the Lanczos pairs failed the residual check (see Notes).
+        Sparse graph: the Lanczos pairs failed the residual check (see Notes). Hinge with
+        :math:`\alpha<8\beta`: the returned point is not certified globally optimal.
 
     See Also
     --------
@@ -483,28 +556,31 @@ def vicreg_embedding(
     [1.0, 1.0, 0.5833, 0.5833, 0.5833]
     >>> sol.rank, round(sol.loss, 4)  # α Σ (1 - c²)
     (5, 1.9792)
+    >>> hinge = vicreg_embedding(augmentation_graph(3, 2), n_components=2, variance_weight=12.5,
+    ...                          invariance_weight=25.0, variance_penalty="hinge")
+    >>> [round(float(c), 4) for c in hinge.scales]  # two invariant directions, both at variance 1
+    [1.0, 1.0]
     """
     xp = _backend.get_namespace(graph)
     g = _prepare_graph(graph, xp=xp)
     n = g.shape[0]
     k = _validation.check_int(n_components, name="n_components", minimum=1)
     alpha, beta, gamma = _check_weights(variance_weight, covariance_weight, invariance_weight)
-    _check_penalty(variance_penalty)
+    penalty = _check_penalty(variance_penalty, variance_floor, variance_eps)
     ddof = _check_ddof(ddof, n)
     m = n - ddof
     gamma_p = gamma * m / n
     k_eff = min(k, n - 1)
     lam_all, u_all = _laplacian_pairs(g, min(k_eff + 1, n - 1), xp=xp)
     lam, u = lam_all[:k_eff], u_all[:, :k_eff]
-    c, diag = _vicreg_scales(lam, k, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
-    tied = _linalg.warn_if_tied(
-        lam_all, k_eff, xp=xp, tie_tol=tie_tol, kept_weight_positive=float(c[k_eff - 1]) > 0
+    c, rot, loss, cut = _optimal_scales(
+        lam, k, alpha=alpha, beta=beta, gamma_p=gamma_p, penalty=penalty, xp=xp, stacklevel=4
     )
+    tied = cut > 0 and _linalg.warn_if_tied(lam_all, cut, xp=xp, tie_tol=tie_tol)
     u = _linalg.sign_normalize(u, xp=xp)
     z = _pad_columns(u * xp.sqrt(m * c[:k_eff])[None, :], k, xp=xp)
-    if alpha > beta:
-        z = z @ _equal_diagonal_rotation(c, xp=xp)
-    loss = _vicreg_loss_value(c, diag, lam, alpha=alpha, beta=beta, gamma_p=gamma_p, xp=xp)
+    if rot is not None:
+        z = z @ rot
     return SpectralSolution(
         embedding=z,
         eigenvalues=_pad_eigenvalues(lam, k, xp=xp),
