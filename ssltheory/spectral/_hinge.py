@@ -67,7 +67,8 @@ import numpy as np
 from ssltheory import _backend
 from ssltheory._warnings import NotConvergedWarning
 
-__all__ = ["Reduced", "hinge_optimum", "loss_at", "solve_reduced"]  # private: used by the VICReg solvers
+# private module: used by the VICReg solvers
+__all__ = ["Reduced", "equal_rotation", "hinge_optimum", "loss_at", "solve_reduced"]
 
 _BISECT = 100  # bisection halvings of [f, τ]: 2^-100 is far below double precision
 _CERT_RTOL = 1e-9  # certified when (value - lower bound) <= 1e-9 max(1, |value|): bisection is ~1e-15
@@ -183,7 +184,7 @@ def _block_minimum(
     return t, m * psi(t) + water.value(m * t, cap)
 
 
-def _equal_rotation(c: np.ndarray) -> np.ndarray:
+def equal_rotation(c: np.ndarray) -> np.ndarray:
     """Orthogonal ``R`` with ``diag(Rᵀ diag(c) R) = mean(c)``: at most K − 1 Givens rotations.
 
     Each step rotates the largest and the smallest open diagonal entries so that one of them
@@ -287,11 +288,11 @@ def solve_reduced(
         rot = None
         if rotation:
             rot = np.eye(k)
-            rot[:r, :r] = _equal_rotation(sigma[:r])
+            rot[:r, :r] = equal_rotation(sigma[:r])
         value = float(values[r])
         return Reduced(sigma, rot, diag, value, value, True)
     rot = np.eye(k)
-    rot[:r, :r] = _equal_rotation(sigma[:r])
+    rot[:r, :r] = equal_rotation(sigma[:r])
     lower = float(np.min(_prefix_solution(lam, hinge, gamma_p, envelope=True)[0]))
     if p:
         sigma, rot, diag = _nonconvex(lam, hinge, gamma_p, (sigma, rot, diag))
@@ -333,7 +334,7 @@ def _nonconvex(lam: np.ndarray, hinge: _Hinge, gamma_p: float, start: tuple):
         if tees[a, b] > 0 and a < p:
             q = min(b, p)
             sigma[a:q] = _Water(c[a:], hinge.beta).sigma((b - a) * tees[a, b], q - a)[: q - a]
-            rot[a:b, a:b] = _equal_rotation(sigma[a:b])
+            rot[a:b, a:b] = equal_rotation(sigma[a:b])
             diag[a:b] = tees[a, b]
         b = a
     candidates = [start, (sigma, rot, diag)]

@@ -343,39 +343,13 @@ def _vicreg_scales(
 
 
 def _equal_diagonal_rotation(c: Any, *, xp: ModuleType) -> Any:
-    """Orthogonal ``R`` with ``diag(Rᵀ diag(c) R) = mean(c)`` (Givens sweep of spec §4.2b)."""
-    k = c.shape[0]
-    dtype, dev = c.dtype, _backend.device(c)
-    idx = xp.arange(k, device=dev)
-    eye = xp.astype(idx[:, None] == idx[None, :], dtype)
-    a = eye * c[None, :]
-    r = eye
-    t = float(xp.sum(c)) / k
-    tol = 4.0 * k * float(xp.finfo(dtype).eps) * max(1.0, float(xp.max(xp.abs(c))))
-    open_ = list(range(k))
-    for _ in range(k - 1):
-        diag = [float(a[p, p]) for p in open_]
-        i = open_[max(range(len(open_)), key=lambda p: diag[p])]
-        j = open_[min(range(len(open_)), key=lambda p: diag[p])]
-        aii, ajj, aij = float(a[i, i]) - t, float(a[j, j]) - t, float(a[i, j])
-        if aii <= tol:
-            break
-        # root of (A_jj - t)θ² + 2 A_ij θ + (A_ii - t) = 0 in the cancellation-free form
-        disc = math.sqrt(aij * aij - ajj * aii)  # > 0 since (A_ii - t)(A_jj - t) < 0
-        theta = -aii / (aij + math.copysign(disc, aij) if aij != 0 else disc)
-        co = 1.0 / math.sqrt(1.0 + theta * theta)
-        si = theta * co
-        ei = xp.astype(idx == i, dtype)
-        ej = xp.astype(idx == j, dtype)
-        q = (
-            eye
-            + (co - 1.0) * (ei[:, None] * ei[None, :] + ej[:, None] * ej[None, :])
-            + si * (ej[:, None] * ei[None, :] - ei[:, None] * ej[None, :])
-        )
-        a = q.mT @ a @ q
-        r = r @ q
-        open_.remove(i)
-    return r
+    """Orthogonal ``R`` with ``diag(Rᵀ diag(c) R) = mean(c)``: the Givens sweep of
+    :func:`ssltheory.spectral._hinge.equal_rotation` (:math:`O(K^2)`) on the K numbers ``c``; the K×K
+    rotation goes back to ``c``'s device (nothing of size N moves)."""
+    from ssltheory.spectral._hinge import equal_rotation
+
+    rot = equal_rotation(_backend.to_numpy(c).astype(float))
+    return xp.asarray(rot, dtype=c.dtype, device=_backend.device(c))
 
 
 def _vicreg_loss_value(
