@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
 
 from ssltheory import _validation
-from ssltheory.testing.strategies import GRAPH_FAMILIES, data_matrices, embeddings, graphs, psd_matrices
+from ssltheory.testing.strategies import (
+    GRAPH_FAMILIES,
+    PAIR_RELATIONS,
+    PairedViews,
+    data_matrices,
+    embeddings,
+    graphs,
+    paired_views,
+    psd_matrices,
+)
 
 EPS = float(np.finfo(np.float64).eps)
 BINARY = ("binary", "augmentation", "label", "knn")
@@ -27,7 +42,8 @@ def _check_graph_basics(g, lo=2, hi=24):
 
 
 def _paper_augmentation_graph(n_samples, n_views):
-    """The paper's builder (spec §2.1): an independent reference for the view-major layout."""
+    """The paper's builder (arXiv:2205.11508, the augmentation graph): an independent reference for the
+    view-major layout."""
     n = n_samples * n_views
     i = np.repeat(np.arange(n), n_views - 1)
     j = (i + np.tile(np.arange(1, n_views), n) * n_samples) % n
@@ -250,3 +266,247 @@ def test_embeddings_shape_rank_and_bound(z):
 def test_matrix_strategies_reject_bad_arguments(factory, kwargs, match):
     with pytest.raises(ValueError, match=match):
         factory(**kwargs)
+
+
+# ----------------------------------------------------------------------------- sizes as strategies
+EVEN_BATCHES = st.integers(3, 12).map(lambda b: 2 * b)
+
+
+def _run_once(strategy):
+    """Draw from ``strategy`` inside a one-example @given test (``.example()`` is for the REPL)."""
+    drawn = []
+
+    @settings(max_examples=1, database=None, derandomize=True)
+    @given(value=strategy)
+    def inner(value):
+        drawn.append(value)
+
+    inner()
+    return drawn[0]
+
+
+@given(z=embeddings(n_samples=EVEN_BATCHES))
+def test_embeddings_take_a_size_strategy(z):
+    # the call of the issue: sizes drawn from a mapped strategy, no flatmap needed
+    assert z.shape[0] % 2 == 0
+    assert 6 <= z.shape[0] <= 24
+    assert 1 <= z.shape[1] <= 6  # the default n_components range is untouched
+    assert np.all(np.abs(z) <= 10.0)
+
+
+@given(x=data_matrices(n_samples=st.sampled_from([5, 9]), n_features=st.just(3)))
+def test_data_matrices_take_size_strategies(x):
+    assert x.shape[0] in (5, 9)
+    assert x.shape[1] == 3
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols"),
+    [
+        (st.integers(2, 6), st.integers(1, 4)),  # both strategies: infeasible draws rejected
+        (st.integers(2, 6), (1, 4)),  # strategy rows, range columns: columns drawn <= rows
+        ((2, 6), st.integers(1, 4)),  # range rows, strategy columns: rows drawn >= columns
+    ],
+)
+def test_full_rank_with_size_strategies(rows, cols):
+    @given(z=embeddings(n_samples=rows, n_components=cols, full_rank=True, max_condition=20.0))
+    def check(z):
+        n, k = z.shape
+        assert 2 <= n <= 6
+        assert 1 <= k <= min(n, 4)
+        s = np.linalg.svd(z, compute_uv=False)
+        assert s[0] / s[-1] <= 20.0 * (1 + 1e-10)  # as test_full_rank_data_matrices
+
+    check()
+
+
+@given(a=psd_matrices(n=st.integers(1, 8), rank=2, eigengap=0.5, max_eigenvalue=4.0))
+def test_psd_matrices_take_a_size_strategy(a):
+    # draws below rank are rejected, not turned into errors
+    assert 2 <= a.shape[0] <= 8
+    w = np.linalg.eigvalsh(a)
+    tol = _spectrum_tolerance(a, 4.0)
+    assert np.all(np.abs(w[:-2]) <= tol)
+    assert np.all(w[-2:] >= 0.5 - tol)
+
+
+@given(a=psd_matrices(n=st.integers(1, 8), eigengap=3.0, max_eigenvalue=9.0))
+def test_psd_size_strategy_respects_the_gap_capacity(a):
+    # at most 1 + 9/3 = 4 eigenvalues 3 apart fit in [0, 9]; larger drawn sizes are rejected
+    assert a.shape[0] <= 4
+    w = np.linalg.eigvalsh(a)
+    assert np.all(np.diff(w) >= 3.0 - 2 * _spectrum_tolerance(a, 9.0))
+
+
+@pytest.mark.parametrize(
+    ("factory", "kwargs", "error", "match"),
+    [
+        (
+            embeddings,
+            {"n_samples": st.just(0)},
+            ValueError,
+            "n_samples must be >= 1, but its strategy drew 0",
+        ),
+        (embeddings, {"n_components": st.just(2.5)}, TypeError, "n_components must draw integers"),
+        (paired_views, {"n_pairs": st.just(1)}, ValueError, "n_pairs must be >= 2, but its strategy drew 1"),
+        (psd_matrices, {"n": st.just(True)}, TypeError, "n must draw integers"),
+    ],
+)
+def test_bad_drawn_sizes_raise_naming_the_argument(factory, kwargs, error, match):
+    strategy = factory(**kwargs)  # building is fine: the strategy is only checked when drawn
+    with pytest.raises(error, match=match):
+        _run_once(strategy)
+
+
+@pytest.mark.parametrize("value", [2.5, "8", None])
+def test_sizes_of_the_wrong_type_name_the_accepted_forms(value):
+    with pytest.raises(
+        TypeError, match="n_samples must be an int, a \\(min, max\\) pair of ints or a hypothesis"
+    ):
+        embeddings(n_samples=value)
+
+
+# ----------------------------------------------------------------------------- paired views
+@given(views=paired_views(n_pairs=EVEN_BATCHES, n_components=(1, 8), relation=PAIR_RELATIONS))
+def test_paired_views_shapes_and_unpacking(views):
+    z1, z2 = views  # unpacks like a pair
+    assert isinstance(views, PairedViews)
+    assert z1.dtype == z2.dtype == np.float64
+    assert z1.shape == z2.shape
+    assert z1.shape[0] % 2 == 0
+    assert 6 <= z1.shape[0] <= 24
+    assert 1 <= z1.shape[1] <= 8
+    assert views.relation in PAIR_RELATIONS
+    assert np.all(np.abs(z1) <= 10.0)
+    assert np.all(np.abs(z2) <= 10.0)
+    assert np.array_equal(views.stacked, np.concatenate((z1, z2)))
+    assert views.stacked.shape == (2 * z1.shape[0], z1.shape[1])
+
+
+@given(views=paired_views(relation="copy"))
+def test_copies_are_exact_and_independent_arrays(views):
+    assert np.array_equal(views.z1, views.z2)
+    assert views.z1 is not views.z2
+    assert views.noise == 0.0
+    assert np.array_equal(views.permutation, np.arange(views.z1.shape[0]))
+
+
+@given(views=paired_views(n_pairs=(2, 20), relation="permutation"))
+def test_permuted_views_mismatch_every_pair(views):
+    z1, z2 = views
+    perm = views.permutation
+    n = z1.shape[0]
+    assert np.array_equal(np.sort(perm), np.arange(n))  # a permutation
+    assert np.all(perm != np.arange(n))  # no fixed point: every pair is mismatched
+    assert np.array_equal(z2, z1[perm])
+    # the same multiset of rows: per-branch statistics agree to rounding (summation order only)
+    scale = max(1.0, float(np.max(np.abs(z1))))
+    assert np.max(np.abs(z1.mean(axis=0) - z2.mean(axis=0))) <= 1e-13 * scale
+    c1, c2 = np.atleast_2d(np.cov(z1, rowvar=False)), np.atleast_2d(np.cov(z2, rowvar=False))
+    assert np.max(np.abs(c1 - c2)) <= 1e-12 * scale**2
+
+
+@given(views=paired_views(relation="noisy", noise=0.0))
+def test_noise_zero_gives_copies(views):
+    assert views.noise == 0.0
+    assert np.array_equal(views.z1, views.z2)
+
+
+@given(views=paired_views(relation="noisy", noise=(0.2, 0.7), max_abs=3.0))
+def test_noisy_views_report_their_noise_and_stay_bounded(views):
+    assert 0.2 <= views.noise <= 0.7
+    assert np.all(np.abs(views.z1) <= 3.0)
+    assert np.all(np.abs(views.z2) <= 3.0)
+    assert not np.array_equal(views.z1, views.z2)
+
+
+@given(views=paired_views(n_pairs=200, n_components=5, relation="noisy", noise=1.0))
+def test_noisy_views_have_the_requested_noise_to_signal_ratio(views):
+    # z_b = c (S + σ rms(S) E_b): E|z1 - z2|² = 2σ² c² rms² BK and E|(z1 + z2)/2|² = (1 + σ²/2) c² rms² BK,
+    # so the ratio is 2σ²/(1 + σ²/2) = 4/3 at σ = 1. Over 1000 entries the chi-square fluctuation
+    # (and the S·E cross term) is a few per cent: 25 % is a > 5 sd margin that still rejects σ = 0.5 (0.44)
+    z1, z2 = views
+    ratio = np.sum((z1 - z2) ** 2) / np.sum(((z1 + z2) / 2) ** 2)
+    assert abs(ratio - 4.0 / 3.0) <= 0.25 * 4.0 / 3.0
+
+
+@given(
+    views=paired_views(n_pairs=(3, 10), n_components=(1, 3), relation=("copy", "permutation"), full_rank=True)
+)
+def test_full_rank_paired_views(views):
+    k = views.z1.shape[1]
+    assert views.z1.shape[0] >= k
+    assert np.linalg.matrix_rank(views.z1) == k
+    assert np.linalg.matrix_rank(views.z2) == k
+
+
+def test_paired_views_relation_mix_draws_every_relation():
+    seen = set()
+
+    @settings(max_examples=60, database=None, derandomize=True)
+    @given(views=paired_views(relation=PAIR_RELATIONS))
+    def collect(views):
+        seen.add(views.relation)
+
+    collect()
+    assert seen == set(PAIR_RELATIONS)
+
+
+def test_pair_relations_constant():
+    assert PAIR_RELATIONS == ("noisy", "copy", "permutation")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"relation": "shuffle"}, "unknown relation 'shuffle'"),
+        ({"relation": ()}, "at least one"),
+        ({"noise": -0.5}, "noise must be >= 0"),
+        ({"noise": (0.5, 0.1)}, "min <= max"),
+        ({"noise": (0.1, 0.2, 0.3)}, "float or a \\(min, max\\) pair"),
+        ({"n_pairs": 1}, "n_pairs must be >= 2"),
+        ({"n_pairs": 2, "n_components": 3, "full_rank": True}, "n_pairs >= n_components"),
+        ({"max_abs": 0.0}, "max_abs must be > 0"),
+    ],
+)
+def test_paired_views_reject_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        paired_views(**kwargs)
+
+
+# ----------------------------------------------------------------------------- packaging
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_missing_hypothesis_names_the_testing_extra():
+    # hypothesis hidden (None in sys.modules makes its import fail as if it were not installed)
+    code = (
+        "import sys\n"
+        "sys.modules['hypothesis'] = None\n"
+        "import ssltheory.testing.properties, ssltheory.testing\n"
+        "assert ssltheory.testing.properties.assert_matches_convention\n"
+        "try:\n"
+        "    import ssltheory.testing.strategies\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc.name, '|', exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("ModuleNotFoundError hypothesis |"), out
+    assert 'pip install "ssltheory[testing]"' in out
+
+
+def test_testing_extra_is_hypothesis_and_test_includes_it():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert extras["testing"] == ["hypothesis>=6.100"]
+    assert "ssltheory[testing]" in extras["test"]
+    assert not any(req.startswith("hypothesis") for req in extras["test"])  # one pin, in one place
+
+
+@given(views=paired_views(n_pairs=200, n_components=5, relation="copy"))
+def test_paired_views_repr_stays_short_for_hypothesis_reports(views):
+    # hypothesis warns (an error under filterwarnings=error) on reprs above ~10 kB
+    from hypothesis.vendor.pretty import pretty
+
+    text = pretty(views)
+    assert len(text) < 5000
+    assert text.startswith("PairedViews(relation='copy', noise=0, shape=(200, 5),")
