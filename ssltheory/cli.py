@@ -2,8 +2,9 @@
 ``ssltheory compare`` (a saved embedding against the closed-form optimum) and ``ssltheory bench``
 (runs ``benchmarks/run_all.py`` of a source checkout).
 
-Exit status: 0 when every gating claim passes, 1 when one fails, 2 on bad arguments or an
-unavailable backend (one-line message, no traceback).
+Exit status: 0 when every gating claim passes, 1 when one fails (``verify --fail-on report-only``:
+also when a report-only claim is inconclusive or disagrees), 2 on bad arguments or an unavailable
+backend (one-line message, no traceback).
 """
 
 from __future__ import annotations
@@ -39,8 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         "verify",
         help="run the claims on built-in synthetic problems and write a report",
         description="Run every registered claim (or a selection) on built-in synthetic problems, print a "
-        "table (claim, predicted, measured, error, tolerance, result) and write report.json, report.md "
-        "and figures (when matplotlib is installed). Exit status 1 if a gating claim fails.",
+        "table that fits the terminal (claim, checks, error against tolerance, result), a summary line per "
+        "area and the overall verdict, and write the report: report.json, report.md with figures/ and a "
+        "self-contained report.html (see --format). Progress goes to stderr. Gating claims pass or FAIL; "
+        "report-only claims agree, are inconclusive or disagree and do not gate. Exit status 1 if a gating "
+        "claim fails (or, with --fail-on report-only, if a report-only claim does not agree).",
     )
     p_ver.add_argument("--area", help="only the claims of this area")
     p_ver.add_argument("--claim", action="append", metavar="ID", help="only this claim (repeatable)")
@@ -54,7 +58,24 @@ def _parser() -> argparse.ArgumentParser:
         "--out", default="ssltheory-report", help="report directory (default ./ssltheory-report)"
     )
     p_ver.add_argument("--quick", action="store_true", help="fewer, smaller problems (under a minute)")
-    p_ver.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p_ver.add_argument(
+        "--format",
+        default="all",
+        metavar="FORMATS",
+        help="report files to write, comma-separated: json (report.json), md (report.md and figures/), "
+        "html (report.html, figures inlined: one file to open or attach to a CI run), all (default: the "
+        "three) or none (console only)",
+    )
+    p_ver.add_argument(
+        "--fail-on",
+        choices=("gating", "report-only"),
+        default="gating",
+        help="gating (default): exit status 1 only when a gating claim fails; report-only: also when a "
+        "report-only claim is inconclusive or disagrees (to let report-only claims gate your own CI)",
+    )
+    p_ver.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (none when stderr is not a terminal)"
+    )
     p_ver.add_argument("--no-figures", action="store_true", help="do not draw figures")
 
     p_cmp = sub.add_parser(
@@ -63,7 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Load an embedding Z (rows = samples) saved with numpy.save and report the loss gap "
         "to the closed-form optimum of the chosen model class (free embedding, linear Z = X W + b, or "
         "kernel map), the subspace distance, ranks and spectra, and what the theory identifies under "
-        "that model class. Weights are in the paper's convention. Exit status 1 if the check fails.",
+        "that model class. Loss weights are in the paper convention of the graph form (Balestriero & LeCun, "
+        "arXiv:2205.11508); for VICReg, alpha (--variance-weight), beta (--covariance-weight) and gamma "
+        "(--invariance-weight) are mu (std/variance), nu (cov) and lambda (sim/invariance) of Bardes, "
+        "Ponce & LeCun (arXiv:2105.04906); convert a library's weights with ssltheory.losses.to_paper. "
+        "Exit status 1 if the check fails.",
     )
     p_cmp.add_argument("embedding", help="embedding file (.npy): Z, shape (n_samples N, n_components K)")
     source = p_cmp.add_mutually_exclusive_group(required=True)
@@ -106,19 +131,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         help="Nystrom features on this many evenly spaced rows instead of the exact N x N kernel matrix",
     )
-    for flag, kind, meaning in (
-        ("--variance-weight", float, "alpha (VICReg variance weight; Bardes et al. mu)"),
-        ("--covariance-weight", float, "beta (VICReg covariance weight; Bardes et al. nu)"),
-        ("--invariance-weight", float, "gamma (VICReg invariance weight; Bardes et al. lambda)"),
-        ("--variance-penalty", str, "VICReg v(c): square, squared_hinge or hinge"),
-        ("--variance-floor", float, "lower clamp of Cov_kk inside the hinge penalty"),
-        ("--variance-eps", float, "eps inside sqrt(Cov_kk + eps) of the hinge (libraries: 1e-4)"),
-        ("--ddof", int, "covariance normaliser M = N - ddof"),
-        ("--temperature", float, "tau (SimCLR temperature)"),
-        ("--weighting", str, "spectral contrastive weighting: degree or none"),
-        ("--redundancy-weight", float, "lambda (BarlowTwins off-diagonal weight)"),
-    ):
-        p_cmp.add_argument(flag, type=kind, help=f"{meaning}; paper convention; default: the solver's")
+    for flag, kind, meaning in _WEIGHT_HELP:
+        p_cmp.add_argument(flag, type=kind, help=meaning)
     p_cmp.add_argument(
         "--loss-rtol", type=float, default=1e-3, help="pass if |L(Z) - L*| <= this * max(1, |L*|) (1e-3)"
     )
@@ -188,6 +202,72 @@ def _load_array(path: str, what: str):
     except (OSError, ValueError) as exc:
         raise _ArgumentError(f"cannot read {what} {path!r}: {exc}") from None
 
+
+# The loss weights of `ssltheory compare`, in the paper convention of the graph form (Balestriero &
+# LeCun, arXiv:2205.11508); each help names the symbol, the original paper's symbol and the default.
+_WEIGHT_HELP = (
+    (
+        "--variance-weight",
+        float,
+        "alpha, VICReg variance weight: alpha * sum_k v(Cov_kk); Bardes, Ponce & LeCun (arXiv:2105.04906) "
+        "call it mu (std_coeff in their code). Default 1.0",
+    ),
+    (
+        "--covariance-weight",
+        float,
+        "beta, VICReg covariance weight: beta * sum_{k != l} Cov_kl^2; Bardes et al.'s nu (cov_coeff). "
+        "Default 1.0",
+    ),
+    (
+        "--invariance-weight",
+        float,
+        "gamma, VICReg invariance weight: (gamma / N) * sum_ij G_ij ||z_i - z_j||^2 = (2 gamma / N) "
+        "Tr(Z^T L Z), the graph form of arXiv:2205.11508; Bardes et al.'s lambda (sim_coeff). Default 1.0",
+    ),
+    (
+        "--variance-penalty",
+        str,
+        "VICReg variance penalty v(c) of a column variance c: square (1 - c)^2 (default; the closed form), "
+        "squared_hinge max(0, 1 - c)^2, or hinge (1 - sqrt(max(c, floor) + eps))_+ on the standard "
+        "deviation (the VICReg paper and the SSL libraries)",
+    ),
+    (
+        "--variance-floor",
+        float,
+        "hinge penalty only: lower clamp 'floor' of the variance Cov_kk before the square root. Default 1e-6",
+    ),
+    (
+        "--variance-eps",
+        float,
+        "hinge penalty only: eps inside sqrt(Cov_kk + eps). Default 0 (the paper's listing); the VICReg "
+        "code, solo-learn and lightly use 1e-4",
+    ),
+    (
+        "--ddof",
+        int,
+        "VICReg and W-MSE: covariance normaliser, Cov = Z^T H Z / M with M = N - ddof (H the centring "
+        "matrix); 1 = the unbiased covariance of torch.cov and the libraries (default), 0 = divide by N",
+    ),
+    (
+        "--temperature",
+        float,
+        "tau, SimCLR / InfoNCE temperature (Chen et al., arXiv:2002.05709): similarities u_i^T u_j / tau "
+        "of the unit-normalised rows. Default 0.5",
+    ),
+    (
+        "--weighting",
+        str,
+        "spectral contrastive loss (HaoChen et al., arXiv:2106.04156): degree (default; the paper's "
+        "form, pairs weighted G_ij / vol and rows d_i / vol, d the degrees) or none (unweighted: "
+        "||Z Z^T - G||_F^2 - ||G||_F^2)",
+    ),
+    (
+        "--redundancy-weight",
+        float,
+        "Barlow Twins off-diagonal weight: sum_k (C_kk - 1)^2 + weight * sum_{k != l} C_kl^2 (Zbontar et "
+        "al., arXiv:2103.03230, call it lambda). Default 1.0; the reference code uses 0.0051",
+    ),
+)
 
 _WEIGHT_FLAGS = (
     "variance_weight",
@@ -298,30 +378,68 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _formats(value: str) -> tuple[str, ...]:
+    from ssltheory.claims._report import REPORT_FORMATS
+
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    allowed = (*REPORT_FORMATS, "all", "none")
+    bad = [n for n in names if n not in allowed]
+    if bad or not names:
+        raise _ArgumentError(
+            f"--format must be a comma-separated list of {', '.join(allowed)}, received {value!r}"
+        )
+    if "none" in names:
+        if len(names) > 1:
+            raise _ArgumentError(f"--format none cannot be combined with other formats, received {value!r}")
+        return ()
+    if "all" in names:
+        return REPORT_FORMATS
+    return tuple(f for f in REPORT_FORMATS if f in names)
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from ssltheory import _backend, claims
+    from ssltheory.claims._report import _fit, _terminal_width
 
+    formats = _formats(args.format)
     selected = _select(args)
     try:
         xp = _backend.namespace_for(args.backend)
     except (ValueError, RuntimeError) as exc:
         raise _ArgumentError(f"backend {args.backend!r} is not available: {exc}") from None
+    fail_on_report_only = args.fail_on == "report-only"
+    width = _terminal_width()
     start = time.perf_counter()
-    verdicts = claims.run_claims(
-        selected, xp=xp, seed=args.seed, quick=args.quick, progress=not args.no_progress
-    )
+    # progress on stderr, and only on a terminal: in a CI log its carriage-return updates are noise
+    progress = not args.no_progress and sys.stderr.isatty()
+    verdicts = claims.run_claims(selected, xp=xp, seed=args.seed, quick=args.quick, progress=progress)
     elapsed = time.perf_counter() - start
-    summaries = claims.summarize(selected, verdicts)
-    print(claims.format_table(summaries))
-    meta = {"backend": args.backend, "seed": args.seed, "quick": args.quick, "seconds": round(elapsed, 2)}
-    written = claims.write_report(summaries, args.out, meta=meta, figures=not args.no_figures)
-    n_fig = sum(k.startswith("figure:") for k in written)
-    print(f"\nreport: {written['markdown']}, {written['json']}" + (f", {n_fig} figure(s)" if n_fig else ""))
-    broken = sorted(k.split(":", 1)[1] for k in written if k.startswith("figure_error:"))
-    if broken:
-        print(f"figures that could not be drawn (see report.md): {', '.join(broken)}")
-    print(f"{len(verdicts)} checks on {args.backend} in {elapsed:.1f} s")
-    failed = [s for s in summaries if not s.passed and s.claim.gating]
+    summaries = claims.summarize(selected, verdicts, quick=args.quick)
+    print(claims.format_table(summaries, width=width, fail_on_report_only=fail_on_report_only))
+    lines = [""]
+    if formats:
+        meta = {"backend": args.backend, "seed": args.seed, "quick": args.quick, "seconds": round(elapsed, 2)}
+        written = claims.write_report(
+            summaries,
+            args.out,
+            meta=meta,
+            figures=not args.no_figures,
+            formats=formats,
+            fail_on_report_only=fail_on_report_only,
+        )
+        files = [str(written[k]) for k in ("markdown", "html", "json") if k in written]
+        n_fig = sum(k.startswith("figure:") for k in written)
+        lines.append("report: " + ", ".join(files) + (f" ({n_fig} figures)" if n_fig else ""))
+        broken = sorted(k.split(":", 1)[1] for k in written if k.startswith("figure_error:"))
+        if broken:
+            lines.append(f"figures that could not be drawn (see the report): {', '.join(broken)}")
+    lines.append(
+        f"{len(verdicts)} check{'' if len(verdicts) == 1 else 's'} on {args.backend} in {elapsed:.1f} s"
+    )
+    print(_fit("\n".join(lines), width))
+    failed = [s for s in summaries if s.claim.gating and not s.passed]
+    if fail_on_report_only:
+        failed += [s for s in summaries if not s.claim.gating and s.outcome != "agrees"]
     return 1 if failed else 0
 
 

@@ -122,7 +122,59 @@ def test_summary_and_table():
 
     verdicts = claims.run_claim(claim, xp=xp)
     summaries = claims.summarize([claim], verdicts)
-    text = claims.format_table(summaries)
+    text = claims.format_table(summaries, width=100)
     assert "toy.table" in text
     assert "FAIL" in text
-    assert "0/1 claims passed" in text
+    assert text.splitlines()[-1] == "1 of 1 gating claims FAIL"
+
+
+def test_report_only_claim_must_say_why():
+    good = _toy_claim("toy.ro")
+    args = ("toy.ro", "s", "spec", good.problems, good.predict, good.measure, good.compare)
+    with pytest.raises(ValueError, match="report_only_reason must say why"):
+        Claim(*args, gating=False)
+    with pytest.raises(ValueError, match="report_only_reason must say why"):
+        Claim(*args, gating=False, report_only_reason="   ")
+    assert Claim(
+        *args, gating=False, report_only_reason="a toy; it would gate with a bound"
+    ).report_only_reason
+    with pytest.raises(ValueError, match="error_kind must name the kind of error"):
+        Claim(*args, error_kind="")
+    with pytest.raises(TypeError, match="figure_caption must be a string"):
+        Claim(*args, figure_caption=None)
+
+
+def test_error_kind_reaches_the_verdict():
+    import array_api_compat.numpy as xp
+
+    good = _toy_claim("toy.kinds")
+    args = ("toy.kinds", "s", "spec", good.problems, good.predict, good.measure)
+    # the claim's kind by default, a Comparison's own kind where it sets one, the claim's on a crash
+    (v,) = claims.run_claim(Claim(*args, good.compare), xp=xp)
+    assert v.error_kind == "relative error"
+    assert v.to_dict()["error_kind"] == "relative error"
+    (v,) = claims.run_claim(Claim(*args, good.compare, error_kind="absolute error"), xp=xp)
+    assert v.error_kind == "absolute error"
+
+    def per_problem(p, m, problem, xp):
+        return Comparison(p, m, 0.0, 1.0, error_kind="bound violation")
+
+    (v,) = claims.run_claim(Claim(*args, per_problem, error_kind="absolute error"), xp=xp)
+    assert v.error_kind == "bound violation"
+    crashing = _toy_claim("toy.kinds", crash=True)
+    (v,) = claims.run_claim(Claim(*args[:3], crashing.problems, crashing.predict, crashing.measure,
+                                  crashing.compare, error_kind="count mismatch"), xp=xp)  # fmt: skip
+    assert not v.passed
+    assert v.error_kind == "count mismatch"
+
+
+@pytest.mark.parametrize("claim_id", ALL_IDS)
+def test_builtin_claims_state_a_documented_error_kind(claim_id):
+    from ssltheory.claims._core import ERROR_KINDS
+
+    claim = claims.get(claim_id)
+    assert claim.error_kind in ERROR_KINDS
+    if claim.plot is not None:
+        assert claim.figure_caption, "a claim with a figure captions it"
+    if not claim.gating:
+        assert claim.report_only_reason

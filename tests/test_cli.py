@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -39,9 +40,12 @@ def test_verify_quick_is_the_main_job(tmp_path, capsys):
         if c["gating"]:
             assert all(v["passed"] for v in c["verdicts"]), c["id"]
     assert report["figure_errors"] == {}  # every claim's plot draws
-    md = (tmp_path / "report.md").read_text()
-    assert "| claim |" in md
-    assert "graphs.dirichlet_energy" in md
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## Summary" in md
+    assert "### `graphs.dirichlet_energy` — pass" in md
+    assert (tmp_path / "report.html").is_file()
+    n_gating = sum(c.gating for c in claims.all_claims())
+    assert f"all {n_gating} gating claims pass" in out
 
 
 @pytest.mark.parametrize("backend", ["numpy", "array_api_strict"])
@@ -61,7 +65,7 @@ def test_verify_quick_writes_report_and_passes(tmp_path, capsys, backend):
     )
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "claims passed" in out
+    assert "all 2 gating claims pass" in out
     for c in claims.all_claims("graphs"):
         assert c.id in out
     report = json.loads((tmp_path / "report.json").read_text())
@@ -113,18 +117,142 @@ def test_verify_exits_1_when_a_claim_fails(tmp_path, capsys):
     assert report["summary"]["gating_failures"] == 1
 
 
-def test_verify_report_only_failure_does_not_gate(tmp_path, capsys):
+def _soft_claim(claim_id: str = "toy.soft", *, broken: bool = True) -> Claim:
     c = _broken_claim()
-    soft = Claim("toy.soft", c.statement, c.spec, c.problems, c.predict, c.measure, c.compare, gating=False)
-    claims.register(soft)
+
+    def compare(p, m, problem, xp):
+        return Comparison(p, m, abs(p - m), 1e-12 if broken else 1e-3)
+
+    reason = "a toy: it would gate once its tolerance is derived"
+    return Claim(
+        claim_id, c.statement, c.spec, c.problems, c.predict, c.measure, compare, gating=False,
+        report_only_reason=reason,
+    )  # fmt: skip
+
+
+def _verify(tmp_path, *extra):
+    return main(["verify", "--no-progress", "--no-figures", "--out", str(tmp_path), *extra])
+
+
+def test_verify_report_only_failure_does_not_gate(tmp_path, capsys):
+    claims.register(_soft_claim())
     try:
-        status = main(
-            ["verify", "--claim", "toy.soft", "--no-progress", "--no-figures", "--out", str(tmp_path)]
-        )
+        full = _verify(tmp_path / "full", "--claim", "toy.soft")
+        out_full = capsys.readouterr().out
+        quick = _verify(tmp_path / "quick", "--claim", "toy.soft", "--quick")
+        out_quick = capsys.readouterr().out
     finally:
         claims.unregister("toy.soft")
-    assert status == 0
-    assert "report-only" in capsys.readouterr().out
+    assert full == quick == 0
+    # a report-only miss is never a "fail": on the full problems it disagrees, on the quick ones it
+    # is inconclusive (too little evidence)
+    out_full, out_quick = (" ".join(o.split()) for o in (out_full, out_quick))
+    assert "no gating claims selected · 1 report-only: 1 disagrees (see report)" in out_full
+    assert "1 report-only: 1 inconclusive (see report)" in out_quick
+    for out in (out_full, out_quick):
+        assert "FAIL" not in out
+        assert "fail (" not in out
+    doc = json.loads((tmp_path / "full" / "report.json").read_text())
+    assert doc["claims"][0]["outcome"] == "disagrees"
+    assert doc["summary"]["gating_failures"] == 0
+
+
+@pytest.mark.parametrize(("broken", "fail_on", "status"), [
+    (True, "gating", 0), (True, "report-only", 1), (False, "gating", 0), (False, "report-only", 0),
+])  # fmt: skip
+def test_verify_fail_on_report_only_lets_report_only_claims_gate(tmp_path, capsys, broken, fail_on, status):
+    claims.register(_soft_claim(broken=broken))
+    try:
+        got = _verify(tmp_path, "--claim", "toy.soft", "--quick", "--fail-on", fail_on)
+    finally:
+        claims.unregister("toy.soft")
+    out = " ".join(capsys.readouterr().out.split())  # the headline may wrap at the terminal's width
+    assert got == status
+    assert ("FAIL (--fail-on report-only): 1 does not agree" in out) == (status == 1)
+
+
+def test_verify_gating_failure_exits_1_whatever_fail_on(tmp_path, capsys):
+    claims.register(_broken_claim())
+    claims.register(_soft_claim(broken=False))
+    try:
+        for fail_on in ("gating", "report-only"):
+            assert _verify(tmp_path, "--area", "toy", "--fail-on", fail_on) == 1
+            out = " ".join(capsys.readouterr().out.split())
+            assert "1 of 1 gating claims FAIL · 1 report-only: 1 agrees" in out
+    finally:
+        claims.unregister("toy.broken")
+        claims.unregister("toy.soft")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "files"),
+    [
+        ("all", {"report.json", "report.md", "report.html"}),
+        ("json", {"report.json"}),
+        ("md", {"report.md"}),
+        ("html", {"report.html"}),
+        ("json,html", {"report.json", "report.html"}),
+        ("none", set()),
+    ],
+)
+def test_verify_format_selects_the_report_files(tmp_path, capsys, fmt, files):
+    out = tmp_path / "out"
+    assert _verify(out, "--area", "graphs", "--quick", "--format", fmt) == 0
+    written = {p.name for p in out.iterdir()} if out.exists() else set()
+    assert written == files
+    text = capsys.readouterr().out
+    assert ("report:" in text) == bool(files)
+
+
+def test_verify_format_md_writes_figures_next_to_the_report(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert (
+        main(
+            [
+                "verify",
+                "--quick",
+                "--no-progress",
+                "--area",
+                "graphs",
+                "--format",
+                "md",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    assert {p.name for p in tmp_path.iterdir()} == {"report.md", "figures"}
+    assert "(2 figures)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "json,pdf", "none,json", ","])
+def test_verify_bad_format_is_exit_2(tmp_path, capsys, fmt):
+    assert _verify(tmp_path, "--area", "graphs", "--format", fmt) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ssltheory: error: --format")
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_verify_console_fits_columns(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "72")
+    claims.register(_broken_claim())
+    try:
+        assert _verify(tmp_path, "--area", "toy", "--quick") == 1
+    finally:
+        claims.unregister("toy.broken")
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 72
+    assert "toy.broken [broken]" in out
+
+
+def test_run_claims_progress_goes_to_stderr(capsys):
+    import array_api_compat.numpy as xp
+
+    claims.run_claims(claims.all_claims("graphs"), xp=xp, quick=True, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "verifying" in captured.err
 
 
 @pytest.mark.parametrize(
@@ -261,3 +389,44 @@ def test_compare_help_names_the_flags_and_symbols(capsys):
         assert text in out
     for symbol in ("alpha", "beta", "gamma", "tau"):
         assert symbol in out
+
+
+def _compare_parser() -> argparse.ArgumentParser:
+    from ssltheory.cli import _parser
+
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sub.choices["compare"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "texts"),
+    [
+        # our symbol, what it weighs, and the original paper's symbol (Bardes, Ponce & LeCun)
+        ("--variance-weight", ("alpha", "variance", "mu", "arXiv:2105.04906", "Default 1.0")),
+        ("--covariance-weight", ("beta", "covariance", "nu", "Default 1.0")),
+        ("--invariance-weight", ("gamma", "invariance", "lambda", "arXiv:2205.11508", "Default 1.0")),
+        ("--variance-penalty", ("square", "squared_hinge", "hinge", "default")),
+        ("--variance-floor", ("hinge", "floor", "Default 1e-6")),
+        ("--variance-eps", ("hinge", "sqrt(Cov_kk + eps)", "1e-4")),
+        ("--ddof", ("M = N - ddof", "W-MSE", "unbiased", "default")),
+        ("--temperature", ("tau", "SimCLR", "arXiv:2002.05709", "Default 0.5")),
+        ("--weighting", ("degree", "none", "arXiv:2106.04156", "default")),
+        ("--redundancy-weight", ("Barlow Twins", "off-diagonal", "arXiv:2103.03230", "Default 1.0")),
+    ],
+)
+def test_compare_help_names_each_flags_meaning_and_convention(flag, texts):
+    helps = {a.option_strings[0]: a.help for a in _compare_parser()._actions if a.option_strings}
+    for text in texts:
+        assert text in helps[flag], (flag, text)
+    assert "loss weight (paper convention)" not in helps[flag]
+    assert "default: the solver's" not in helps[flag]
+
+
+def test_compare_description_maps_our_weights_to_bardes_et_al():
+    description = " ".join(_compare_parser().description.split())
+    assert "Balestriero & LeCun" in description
+    assert "arXiv:2205.11508" in description
+    assert (
+        "alpha (--variance-weight), beta (--covariance-weight) and gamma (--invariance-weight)" in description
+    )
+    assert "mu (std/variance), nu (cov) and lambda (sim/invariance) of Bardes, Ponce & LeCun" in description

@@ -108,6 +108,13 @@ register(
         measure=_dirichlet_measure,
         compare=_dirichlet_compare,
         plot=_dirichlet_plot,
+        figure_caption=(
+            "One dot per test problem (random weighted graphs with and without a diagonal, augmentation "
+            "and label graphs). x: the closed form 2 Tr(ZᵀLZ), with Z the N × K embedding and L = D − G "
+            "the Laplacian of the symmetric weight matrix G (D the diagonal matrix of the row sums of G); "
+            "y: the brute-force sum Σ_ij G_ij ‖z_i − z_j‖² over all ordered pairs, z_i the i-th row of Z. "
+            "Dashed: y = x."
+        ),
     )
 )
 
@@ -190,5 +197,12 @@ register(
         measure=_aug_measure,
         compare=_aug_compare,
         plot=_aug_plot,
+        figure_caption=(
+            "Laplacian spectrum of augmentation_graph(n, V): n samples with V views each, N = nV nodes, "
+            "G_ij = 1 between two views of one sample. Dots: the eigenvalues of L = D − G (D the diagonal "
+            "matrix of the row sums of G) from a dense symmetric eigensolver, sorted and plotted against "
+            "index / N; grey steps: the prediction, 0 with multiplicity n, then V with multiplicity n(V − "
+            "1)."
+        ),
     )
 )

@@ -174,6 +174,7 @@ register(
         predict=_t3_predict,
         measure=_t3_measure,
         compare=_t3_compare,
+        error_kind="bound violation",
     )
 )
 
@@ -256,6 +257,14 @@ register(
         measure=_t2_measure,
         compare=_t2_compare,
         plot=_t2_plot,
+        error_kind="normalised error",
+        figure_caption=(
+            "RMS error, over repeated draws of the random features, of HSIC_RF (the HSIC estimate from M "
+            "random Fourier features) against HSIC_b (the biased V-statistic HSIC with the exact Gaussian "
+            "kernel, bandwidth 1) of the same sample, for a dependent pair (y = x² + noise) and an "
+            "independent pair of N points, against the number of random features M. Dashed: the "
+            "Monte-Carlo rate M^(−1/2) (offset arbitrary)."
+        ),
     )
 )
 
@@ -313,6 +322,7 @@ register(
         predict=_t4_predict,
         measure=_t4_measure,
         compare=_t4_compare,
+        error_kind="normalised error",
     )
 )
 
@@ -381,6 +391,7 @@ register(
         predict=_lp_predict,
         measure=_lp_measure,
         compare=_lp_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -430,6 +441,7 @@ register(
         predict=_t5_predict,
         measure=_t5_measure,
         compare=_t5_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -480,6 +492,7 @@ register(
         predict=_t6_predict,
         measure=_t6_measure,
         compare=_t6_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -535,6 +548,14 @@ register(
         measure=_t7_measure,
         compare=_t7_compare,
         gating=False,
+        error_kind="threshold ratio",
+        report_only_reason=(
+            "Statistical, on one pinned draw: the outcome is whether four test p-values (three pairwise "
+            "HSIC tests, one dHSIC permutation test with 500 permutations, resolution 0.002) fall on the "
+            "predicted sides of 0.01, a random event for any single sample; it is also the slowest quick "
+            "check (four tests at N = 600). It would gate as a rejection-rate study over many draws with a "
+            "binomial test on the rates, as independence.hsic_test.level_and_power does for the HSIC test."
+        ),
     )
 )
 
@@ -717,6 +738,7 @@ register(
         predict=_t8_predict,
         measure=_t8_measure,
         compare=_t8_compare,
+        error_kind="Amari distance",
     )
 )
 
@@ -753,6 +775,7 @@ register(
         measure=_wh_measure,
         # spec: > 0.2 (measured 0.33–0.43); error = 0.2 / measured, passes when measured > 0.2
         compare=lambda p, m, problem, xp: Comparison(f"> {p}", m, p / m, 1.0),
+        error_kind="threshold ratio",
     )
 )
 
@@ -797,6 +820,7 @@ register(
         predict=lambda problem, xp: ("laplace", "gauss", "uniform", "bimodal"),
         measure=_t9a_measure,
         compare=_t9a_compare,
+        error_kind="ratio",
     )
 )
 
@@ -865,6 +889,7 @@ register(
         predict=lambda problem, xp: None,
         measure=_t9_measure,
         compare=_t9_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -885,6 +910,7 @@ register(
         measure=_full_laplace_measure,
         # threshold of the spec; measured 0.008–0.037
         compare=lambda p, m, problem, xp: Comparison(f"< {p}", float(np.max(m)), float(np.max(m)) / p, 1.0),
+        error_kind="threshold ratio",
     )
 )
 
@@ -922,6 +948,7 @@ register(
         predict=lambda problem, xp: None,
         measure=_bw_measure,
         compare=_bw_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -991,6 +1018,7 @@ register(
         predict=lambda problem, xp: None,
         measure=_t10_measure,
         compare=_t10_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -1054,6 +1082,7 @@ register(
         predict=lambda problem, xp: None,
         measure=_t11_measure,
         compare=_t11_compare,
+        error_kind="threshold ratio",
     )
 )
 
@@ -1169,5 +1198,13 @@ register(
         measure=_t14_measure,
         compare=_t14_compare,
         gating=False,
+        error_kind="threshold ratio",
+        report_only_reason=(
+            "A qualitative reproduction of a paper figure from one short training run: the thresholds "
+            "(pairwise HSIC down at least 5×, final dHSIC at least 3× its permutation-null mean) are "
+            "chosen here, not derived, and the outcome depends on the optimiser's path and on a "
+            "100-permutation null. It would gate with thresholds derived from a bound on what VCReg "
+            "training reaches, checked over several seeds with a rate test."
+        ),
     )
 )

@@ -672,6 +672,7 @@ _register(
     _tie_predict,
     _tie_measure,
     _tie_compare,
+    error_kind="projector distance",
 )
 
 
@@ -723,6 +724,16 @@ _register(
     _tie_rho_measure,
     _tie_rho_compare,
     plot=_tie_rho_plot,
+    error_kind="count mismatch",
+    figure_caption=(
+        "Convergence of the ridge-regularised optimum to the tie-break prediction on a clique graph (n "
+        "groups of m views, RBF Gram matrix K with bandwidth 2, d = 2 < n components). x: ρ‖K⁻¹‖ = ρ / "
+        "λ_min(K), ρ the ridge; y: ‖P_Z − P_pred‖_F, the Frobenius distance between the orthogonal "
+        "projector onto the span of the optimal embedding Z at that ρ and the projector onto the predicted "
+        "ρ → 0⁺ limit span(E_o q_k) (E_o the normalised group-indicator matrix, q_k the bottom "
+        "eigenvectors of E_oᵀK⁻¹E_o). Legend: sc_u = unweighted spectral contrastive loss, wmse = W-MSE. "
+        "Slope 1 on these log axes is the predicted O(ρ)."
+    ),
 )
 
 
@@ -917,6 +928,7 @@ _register(
     _kpca_predict,
     _kpca_measure,
     _kpca_compare,
+    error_kind="projector distance",
 )
 
 
@@ -966,6 +978,7 @@ _register(
     _rinf_predict,
     _rinf_measure,
     _rinf_compare,
+    error_kind="threshold ratio",
 )
 
 
@@ -1032,6 +1045,7 @@ _register(
     _lpp_predict,
     _lpp_measure,
     _lpp_compare,
+    error_kind="projector distance",
 )
 
 
@@ -1287,6 +1301,7 @@ _register(
     _rad_predict,
     _rad_measure,
     _rad_compare,
+    error_kind="bound violation",
 )
 
 
@@ -1360,7 +1375,7 @@ def _nys_plot(verdicts: Sequence[Verdict], ax: Any) -> None:
     for v in verdicts:
         ax.semilogy(v.details["landmarks"], np.maximum(v.details["errors"], 1e-16), "o-", label=v.problem)
     ax.set_xlabel("number of landmarks")
-    ax.set_ylabel("max |k*_Nyström − k*_exact|")
+    ax.set_ylabel("max |k*_Nyström − k*_exact| / max(1, max |k*_exact|)", fontsize=8)
     ax.legend(fontsize=7)
 
 
@@ -1374,6 +1389,13 @@ _register(
     _nys_measure,
     _nys_compare,
     plot=_nys_plot,
+    figure_caption=(
+        "Nyström approximation of the induced kernel k* (the kernel closed form with ridge 10⁻² and 2 "
+        "components, RBF kernel of bandwidth 1.5, clique graph of n groups × m views), evaluated on the "
+        "training views and 3 test points. x: the number |L| of nested landmarks (N/4, N/2, N for N "
+        "training views); y: max |k*_Nyström − k*_exact| / max(1, max |k*_exact|). The claim: the error "
+        "falls to rounding at |L| = N and does not grow with |L|."
+    ),
 )
 
 
@@ -1476,4 +1498,19 @@ _register(
     _rf_compare,
     plot=_rf_plot,
     gating=False,
+    error_kind="threshold ratio",
+    report_only_reason=(
+        "A Monte-Carlo cross-check with no proven constant: a trained random-feature network approaches "
+        "the induced kernel at the O(D^(−1/2)) rate of random features, but the 10 % threshold at width "
+        "6400 and the order 'widest beats narrowest' are empirical choices for one draw of the features. "
+        "It would gate with a concentration bound on the induced kernel of the trained network, or a rate "
+        "test over many feature draws."
+    ),
+    figure_caption=(
+        "Relative Frobenius error ‖k*_net − k*_closed form‖_F / ‖k*_closed form‖_F of the induced kernel "
+        "k* at 3 test points: k*_net from a random-Fourier-feature network of width D trained by L-BFGS on "
+        "the unweighted spectral contrastive loss (SC-u) from a tiny initialisation, k*_closed form the "
+        "minimum-norm closed form with the same RBF kernel (bandwidth 0.5), on a clique graph of n groups "
+        "× m views. Dashed: the Monte-Carlo rate D^(−1/2) through the first point."
+    ),
 )
