@@ -8,7 +8,9 @@ Two submodules are imported explicitly (or on first attribute access)::
 
 :mod:`ssltheory.testing.properties` holds ready-made properties for a user's own SSL loss (it
 equals a library convention, its gradient matches finite differences, its value at the
-closed-form optimum is the predicted one); :mod:`ssltheory.testing.strategies` holds the
+closed-form optimum is the predicted one, and it satisfies the exact identities of the spectral
+contrastive loss, the contrastive / non-contrastive duality and InfoNCE on the relation graph);
+:mod:`ssltheory.testing.strategies` holds the
 hypothesis strategies, and needs the ``testing`` extra: ``pip install "ssltheory[testing]"``.
 
 All assertions copy their inputs to the host and compare in float64; their default tolerances
