@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "claims",
     "compare",
+    "dynamics",
     "graphs",
     "independence",
     "integrations",
@@ -38,6 +39,7 @@ __all__ = [
 _SUBPACKAGES = (
     "claims",
     "compare",
+    "dynamics",
     "graphs",
     "independence",
     "integrations",

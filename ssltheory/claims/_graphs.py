@@ -108,6 +108,9 @@ register(
         measure=_dirichlet_measure,
         compare=_dirichlet_compare,
         plot=_dirichlet_plot,
+        tolerance_reason="worst-case rounding of recursive summation over the N²K products on each side "
+        "(γ_m ≈ m·eps, Higham), times 4 for both sides and the Laplacian; the error is relative to "
+        "Σ_ij G_ij (‖z_i‖² + ‖z_j‖²), which bounds the summed terms",
         figure_caption=(
             "One dot per test problem (random weighted graphs with and without a diagonal, augmentation "
             "and label graphs). x: the closed form 2 Tr(ZᵀLZ), with Z the N × K embedding and L = D − G "
@@ -197,6 +200,8 @@ register(
         measure=_aug_measure,
         compare=_aug_compare,
         plot=_aug_plot,
+        tolerance_reason="backward-stable symmetric eigensolver: |λ̂ − λ| ≤ c·N·eps·‖L‖₂ with ‖L‖₂ = V and a "
+        "generous c = 8 (error divided by V); the graph's 0/1 structure must be exact",
         figure_caption=(
             "Laplacian spectrum of augmentation_graph(n, V): n samples with V views each, N = nV nodes, "
             "G_ij = 1 between two views of one sample. Dots: the eigenvalues of L = D − G (D the diagonal "

@@ -116,6 +116,8 @@ register(
         predict=_t1_predict,
         measure=_t1_measure,
         compare=_t1_compare,
+        tolerance_reason="exact identity: sums of N²M O(1) products, measured ≤ 6e-15 relative; 1e-10 "
+        "relative in float64 leaves room for other backends and platforms",
     )
 )
 
@@ -174,6 +176,8 @@ register(
         predict=_t3_predict,
         measure=_t3_measure,
         compare=_t3_compare,
+        tolerance_reason="the inequality may fail only by rounding: sums of N·D² products are accurate to "
+        "N·D²·eps relative, and 1e-10 covers N ≤ 80, D ≤ 48",
         error_kind="bound violation",
     )
 )
@@ -256,6 +260,9 @@ register(
         predict=_t2_predict,
         measure=_t2_measure,
         compare=_t2_compare,
+        tolerance_reason="each part over its own band: the log–log slope within ±0.15 of −0.5, the pooled "
+        "standardised mean error within 3 standard errors (unbiasedness), and the RMS error smaller at the "
+        "largest M than at the smallest",
         plot=_t2_plot,
         error_kind="normalised error",
         figure_caption=(
@@ -322,6 +329,8 @@ register(
         predict=_t4_predict,
         measure=_t4_measure,
         compare=_t4_compare,
+        tolerance_reason="mean HSIC_b within 5 % of E (E is an O(1/n²)-accurate approximation) plus 3 "
+        "standard errors of the replicate mean; mean HSIC_u within 3 standard errors of 0",
         error_kind="normalised error",
     )
 )
@@ -391,6 +400,8 @@ register(
         predict=_lp_predict,
         measure=_lp_measure,
         compare=_lp_compare,
+        tolerance_reason="exact binomial tests at significance 1e-3 on the rejection count: a rate ≤ 5 % "
+        "under independence, ≥ 0.9 against y = x² + noise; the error is 1e-3 ÷ the binomial tail",
         error_kind="threshold ratio",
     )
 )
@@ -441,6 +452,8 @@ register(
         predict=_t5_predict,
         measure=_t5_measure,
         compare=_t5_compare,
+        tolerance_reason="the thresholds p < 0.01, nHSIC > 0.2 and corr² < 0.03 (3.4 standard deviations of "
+        "the null correlation at N = 600), each as a ratio to its threshold",
         error_kind="threshold ratio",
     )
 )
@@ -492,6 +505,8 @@ register(
         predict=_t6_predict,
         measure=_t6_measure,
         compare=_t6_compare,
+        tolerance_reason="after whitening, an exact binomial test at 1e-3 that the rejection rate at level "
+        "5 % stays ≤ 5 %; before whitening, every p-value below 0.01",
         error_kind="threshold ratio",
     )
 )
@@ -547,6 +562,8 @@ register(
         predict=_t7_predict,
         measure=_t7_measure,
         compare=_t7_compare,
+        tolerance_reason="p-values against 0.01: every pairwise p ≥ 0.01 and the dHSIC p < 0.01, each as a "
+        "ratio to 0.01",
         gating=False,
         error_kind="threshold ratio",
         report_only_reason=(
@@ -592,6 +609,8 @@ register(
         predict=_d2_predict,
         measure=_d2_measure,
         compare=_d2_compare,
+        tolerance_reason="exact identity: two sums of n² O(1) terms, measured 1e-15 relative; 1e-12 "
+        "relative leaves room",
     )
 )
 
@@ -738,6 +757,8 @@ register(
         predict=_t8_predict,
         measure=_t8_measure,
         compare=_t8_compare,
+        tolerance_reason="Amari distance below 0.06; the estimation floor at N = 1000–2000 is about "
+        "0.01–0.04",
         error_kind="Amari distance",
     )
 )
@@ -775,6 +796,7 @@ register(
         measure=_wh_measure,
         # spec: > 0.2 (measured 0.33–0.43); error = 0.2 / measured, passes when measured > 0.2
         compare=lambda p, m, problem, xp: Comparison(f"> {p}", m, p / m, 1.0),
+        tolerance_reason="the mean Amari distance must exceed 0.2 (measured 0.33–0.43): 0.2 ÷ measured ≤ 1",
         error_kind="threshold ratio",
     )
 )
@@ -820,6 +842,8 @@ register(
         predict=lambda problem, xp: ("laplace", "gauss", "uniform", "bimodal"),
         measure=_t9a_measure,
         compare=_t9a_compare,
+        tolerance_reason="a strict ordering: each consecutive ratio below 1; the measured gaps (≥ 30 %) are "
+        "far above the draw-to-draw spread (~2 %)",
         error_kind="ratio",
     )
 )
@@ -889,6 +913,8 @@ register(
         predict=lambda problem, xp: None,
         measure=_t9_measure,
         compare=_t9_compare,
+        tolerance_reason="the full-covariance argmin Amari mean above 0.5 (measured 0.63–0.99) and the "
+        "cross-block argmin below 0.06 on every seed (measured 0.010–0.025), as ratios to the thresholds",
         error_kind="threshold ratio",
     )
 )
@@ -910,6 +936,7 @@ register(
         measure=_full_laplace_measure,
         # threshold of the spec; measured 0.008–0.037
         compare=lambda p, m, problem, xp: Comparison(f"< {p}", float(np.max(m)), float(np.max(m)) / p, 1.0),
+        tolerance_reason="the worst argmin Amari distance over the seeds below 0.06 (measured 0.008–0.037)",
         error_kind="threshold ratio",
     )
 )
@@ -948,6 +975,8 @@ register(
         predict=lambda problem, xp: None,
         measure=_bw_measure,
         compare=_bw_compare,
+        tolerance_reason="the mean argmin Amari distance over seeds below the ICA threshold 0.06 at every "
+        "ω-scale; the worst scale counts",
         error_kind="threshold ratio",
     )
 )
@@ -1018,6 +1047,9 @@ register(
         predict=lambda problem, xp: None,
         measure=_t10_measure,
         compare=_t10_compare,
+        tolerance_reason="mean relative range over rotations below 5 % (measured 0.4–2.9 %; single seeds "
+        "reach 5.7 % at N ≤ 1000, so the mean over 8 seeds is tested) and mean argmin Amari above 0.2 "
+        "(random rotations average ≈ 0.45)",
         error_kind="threshold ratio",
     )
 )
@@ -1082,6 +1114,8 @@ register(
         predict=lambda problem, xp: None,
         measure=_t11_measure,
         compare=_t11_compare,
+        tolerance_reason="Gaussian sources: the maximum over rotations below 3× its permutation null "
+        "(measured ≤ 1.3×); non-Gaussian sources: above 10× (measured ≥ 20×)",
         error_kind="threshold ratio",
     )
 )
@@ -1197,6 +1231,8 @@ register(
         predict=lambda problem, xp: None,
         measure=_t14_measure,
         compare=_t14_compare,
+        tolerance_reason="pairwise HSIC must fall at least 5× while the final dHSIC stays at least 3× its "
+        "permutation-null mean (qualitative thresholds for the paper's Fig. 1), as ratios",
         gating=False,
         error_kind="threshold ratio",
         report_only_reason=(

@@ -138,6 +138,8 @@ register(
         measure=_forms_measure,
         compare=_forms_compare,
         plot=_ratio_plot,
+        tolerance_reason="recursive-summation rounding γ_m·Σ|terms| with m = N²K + NK² operations (Higham), "
+        "times 8 for both sides and the exp/log evaluations of SimCLR",
         figure_caption=(
             "error / tolerance of each test problem (bars, log scale; labels: the loss form, N nodes, K "
             "components; sc_degree / sc_none: spectral contrastive with degree or no weighting): the "
@@ -242,6 +244,8 @@ register(
         measure=_inv_measure,
         compare=_inv_compare,
         plot=_ratio_plot,
+        tolerance_reason="the library's default rtol 4·√eps (about 6e-8), relative to |L| + 1 so that a loss "
+        "near zero (an almost invariant W-MSE) is compared at absolute scale",
         figure_caption=(
             "error / tolerance of each test problem (bars, log scale; labels: the loss, the "
             "transformation, N nodes, K components): the relative change of the loss under the "

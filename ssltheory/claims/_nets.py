@@ -312,6 +312,10 @@ register(
         predict=_linear_vicreg_predict,
         measure=_linear_vicreg_measure,
         compare=_linear_vicreg_compare,
+        tolerance_reason="gradient descent stops at ‖∇_W L‖ ≤ 1e-9; with m the smallest non-zero curvature "
+        "at the optimum (from the closed form's spectrum), the Procrustes error is ≤ 2·gtol/(σ_min(Σ)·m) "
+        "and the loss gap ≤ gtol²/(σ_min(Σ)·m), each plus a rounding floor; the subspace distance follows "
+        "from the Procrustes bound",
         error_kind="normalised error",
     )
 )
@@ -441,6 +445,8 @@ register(
         predict=_vicreg_predict,
         measure=_lower_bound_measure,
         compare=_lower_bound_compare,
+        tolerance_reason="a network's loss may lie below L* only by the rounding of the two loss values, "
+        "each a sum of O(N²K) products: 2 × 4(N²K + NK²)·eps·max(1, |L*|)",
         error_kind="bound violation",
     )
 )
@@ -497,6 +503,9 @@ register(
         predict=_vicreg_predict,
         measure=_wide_measure,
         compare=_wide_compare,
+        tolerance_reason="L-BFGS stops at ‖∇_Z L‖ ≤ 1e-5; at the optimum the loss gap is ≤ ‖∇_Z‖²/(2m_Z) "
+        "(Polyak–Łojasiewicz, m_Z the smallest non-zero curvature in Z), ×2 for the non-quadratic "
+        "remainder, plus the rounding of both loss values; the predicted rank must be reached",
         error_kind="absolute error",
     )
 )
@@ -576,6 +585,9 @@ register(
         predict=_vicreg_predict,
         measure=_rank_measure,
         compare=_rank_compare,
+        tolerance_reason="ranks must agree exactly; the count is right by Weyl when ‖Cov − Cov*‖ < c_min/2, "
+        "and the stopping criterion ‖∇_Z L‖ ≤ 1e-3 must imply that bound (‖ΔCov‖ ≤ 2‖ΔV‖ + ‖ΔV‖², ‖ΔV‖ ≤ "
+        "2√M·gtol/m_V)",
         plot=_rank_plot,
         error_kind="count mismatch",
         figure_caption=(
@@ -698,6 +710,9 @@ register(
         predict=_bt_predict,
         measure=_bt_measure,
         compare=_bt_compare,
+        tolerance_reason="L-BFGS stops at ‖∇_w L‖ ≤ 1e-8; with m = 4(1 − ρ1)(ρ1 − ρ2) the tangential "
+        "curvature at the top CCA direction (whitened, r = ‖w‖ in the S_D metric), the angle is ≤ "
+        "2·gtol·r/(√λ_min(S_D)·m) and the loss gap ≤ (gtol·r)²/(λ_min(S_D)·m), plus rounding floors",
         error_kind="normalised error",
     )
 )
@@ -842,6 +857,10 @@ register(
         predict=_simclr_predict,
         measure=_simclr_measure,
         compare=_simclr_compare,
+        tolerance_reason="L-BFGS stops at ‖∇_Ũ L‖ ≤ 1e-6 at the row-normalised output; the distance to the "
+        "optimal set is ≤ ‖∇‖/m (m the smallest non-zero Hessian eigenvalue, by finite differences), ×2 for "
+        "the remainder, and a cosine moves by at most twice that; loss gap ≤ gtol²/m plus rounding; the "
+        "Hessian's null space must be exactly the optimum's symmetries",
         error_kind="normalised error",
     )
 )

@@ -26,6 +26,7 @@ _BUILTIN_MODULES = (
     "ssltheory.claims._kernel",
     "ssltheory.claims._independence",
     "ssltheory.claims._splines",
+    "ssltheory.claims._dynamics_stepwise",
 )
 _loaded = False
 

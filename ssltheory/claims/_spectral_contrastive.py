@@ -152,6 +152,10 @@ register(
         predict=_simclr_predict,
         measure=_simclr_measure,
         compare=_simclr_compare,
+        tolerance_reason="closed form vs multi-start L-BFGS: loss within 1e-8 relative, plus the rounding "
+        "floor of a sum of N² terms of size 1/τ for losses near 0; the loss is quadratic near a minimum, so "
+        "a 1e-8 value gap moves the Gram entries by about √(1e-8) = 1e-4, hence 2e-4; ranks must equal C − "
+        "1 exactly",
         plot=_simclr_plot,
         error_kind="normalised error",
         figure_caption=(
@@ -219,6 +223,9 @@ register(
         predict=_polygon_predict,
         measure=_polygon_measure,
         compare=_polygon_compare,
+        tolerance_reason="the cosines between class centres and the within-class collapse are minimiser "
+        "positions, accurate to about √(1e-8) = 1e-4 when the loss is within 1e-8 (quadratic near a "
+        "minimum), so 2e-4; the rank must equal K exactly",
         error_kind="normalised error",
     )
 )
@@ -293,6 +300,8 @@ register(
         predict=_mds_predict,
         measure=_mds_measure,
         compare=_mds_compare,
+        tolerance_reason="optimiser side: the Gram accuracy 2e-4 of an L-BFGS minimiser (√ of a 1e-8 loss "
+        "gap, times 2), doubled by the double centring; closed-form side: eigenvector rounding, 64·N·eps",
         error_kind="normalised error",
     )
 )
@@ -397,6 +406,9 @@ register(
         predict=_sc_predict,
         measure=_sc_measure,
         compare=_sc_compare,
+        tolerance_reason="loss within 1e-8 relative of multi-start L-BFGS; UUᵀ within 2e-4 (√ of the 1e-8 "
+        "value gap, times 2), scaled by max(1, max|Ā|) / min(1, eigengap ω_K − ω_{K+1}) since its error "
+        "grows like √(value gap)/eigengap",
         error_kind="normalised error",
     )
 )
@@ -515,6 +527,10 @@ register(
         predict=_bt_zero_predict,
         measure=_bt_zero_measure,
         compare=_bt_zero_compare,
+        tolerance_reason="closed form: its loss equals K(ε/(1+ε))² (to 1e-6·ε²) and the evaluator's value "
+        "within K(2εδ + δ²), δ = 64·N·eps the rounding of C; optimiser: a loss ≤ 1e-6 (quartic near the "
+        "zero set), and the mass outside the component space and the D_G off-diagonal within the bounds "
+        "√L/gap that the reached loss L implies",
         error_kind="normalised error",
     )
 )
@@ -602,6 +618,9 @@ register(
         predict=_bt_union_predict,
         measure=_bt_union_measure,
         compare=_bt_union_compare,
+        tolerance_reason="no run may go below the bound K − c by more than the rounding 64·K²·eps of a sum "
+        "of K² terms of size ≤ 1; at α = 1 the best run must reach K − c within 1e-8 relative, and its rank "
+        "(singular values above 1e-4 of the largest) must equal c",
         error_kind="normalised error",
     )
 )
@@ -674,6 +693,8 @@ register(
         predict=_cca_predict,
         measure=_cca_measure,
         compare=_cca_compare,
+        tolerance_reason="both routes (generalised eigh, and QR + SVD for the principal angles) are "
+        "backward stable: 64·N·eps·κ(S_D), κ the condition number of XᵀD_GX",
         error_kind="absolute error",
     )
 )
@@ -778,6 +799,9 @@ register(
         predict=_linear_predict,
         measure=_linear_measure,
         compare=_linear_compare,
+        tolerance_reason="K = 1: no L-BFGS run below (1−ρ₁)² beyond the rounding floor 64·N·eps·Σ(1−ρ_k), "
+        "and the best run on the closed form within 1e-8 relative; K ≥ 2: the optimum may not exceed the "
+        "CCA value by more than 1e-8 relative",
         error_kind="normalised error",
     )
 )

@@ -1,0 +1,29 @@
+"""Closed-form training dynamics of linear self-supervised learning.
+
+Where linear SSL training goes, and how it gets there: stepwise learning of Barlow Twins-type losses
+(Simon et al., arXiv:2303.15438), the eigen-decoupled dynamics of BYOL/SimSiam with a linear
+predictor (Tian, Chen & Ganguli, arXiv:2102.06810), dimensional collapse in contrastive learning
+(Jing et al., arXiv:2110.09348) and the SIGReg isotropic-Gaussian regulariser of LeJEPA
+(Balestriero & LeCun, 2025). Each closed form is checked against training with
+:mod:`ssltheory.nets` by the claims of the ``dynamics`` area.
+"""
+
+from ssltheory.dynamics._stepwise import (
+    StepwiseModes,
+    StepwiseTrajectory,
+    stepwise_final_weights,
+    stepwise_gamma,
+    stepwise_learning_times,
+    stepwise_modes,
+    stepwise_trajectory,
+)
+
+__all__ = [
+    "StepwiseModes",
+    "StepwiseTrajectory",
+    "stepwise_final_weights",
+    "stepwise_gamma",
+    "stepwise_learning_times",
+    "stepwise_modes",
+    "stepwise_trajectory",
+]
