@@ -526,7 +526,8 @@ register(
             "Entries of the final weights: x, the closed form W∞ = U Λ_d^{-1/2} V_dᵀ (U the embedding "
             "rotation and V_d the top-d eigenvectors of Γ in the initialisation W(0) = U S(0) V_dᵀ, Λ_d "
             "the top-d eigenvalues of Γ); y, an ssltheory.nets.Linear after gradient descent on "
-            "‖WΓWᵀ − I‖²_F. Dashed: y = x."
+            "‖WΓWᵀ − I‖²_F. Dashed: y = x. Legend: the problem (d, m, the eigenvalues λ of Γ, the init "
+            "scale s0, and 4ηλ1 with η the step size and λ1 the largest eigenvalue)."
         ),
     )
 )
@@ -545,8 +546,8 @@ register(
         plot=_random_plot,
         gating=False,
         report_only_reason="the effective init |R_jj| comes from the linear phase W(t) ≈ W(0)e^{4Γt}, "
-        "which aligns W only up to corrections O(e^{-4(λ_i − λ_j)t}) that are not bounded here; a "
-        "remainder bound for those corrections through the nonlinear phase would make it gating",
+        "which aligns W only up to corrections O(e^{-4(λ_i − λ_j)t}) that are not bounded here; it would "
+        "gate with a remainder bound for those corrections through the nonlinear phase",
         error_kind="normalised error",
         tolerance_reason="per step: the aligned gradient-descent lag at the effective init, one step η, "
         "and 1 % of the step time for the asymptotic effective-init argument",
