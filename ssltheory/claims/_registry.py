@@ -27,6 +27,7 @@ _BUILTIN_MODULES = (
     "ssltheory.claims._independence",
     "ssltheory.claims._splines",
     "ssltheory.claims._dynamics_stepwise",
+    "ssltheory.claims._dynamics_byol",
 )
 _loaded = False
 

@@ -8,6 +8,18 @@ predictor (Tian, Chen & Ganguli, arXiv:2102.06810), dimensional collapse in cont
 :mod:`ssltheory.nets` by the claims of the ``dynamics`` area.
 """
 
+from ssltheory.dynamics._byol import (
+    BYOLFixedPoints,
+    BYOLModeRates,
+    BYOLTrajectory,
+    balance_decay,
+    balance_quantity,
+    byol_fixed_points,
+    byol_mode_odes,
+    byol_mode_trajectory,
+    collapse_boundary,
+    directpred_predictor,
+)
 from ssltheory.dynamics._stepwise import (
     StepwiseModes,
     StepwiseTrajectory,
@@ -19,8 +31,18 @@ from ssltheory.dynamics._stepwise import (
 )
 
 __all__ = [
+    "BYOLFixedPoints",
+    "BYOLModeRates",
+    "BYOLTrajectory",
     "StepwiseModes",
     "StepwiseTrajectory",
+    "balance_decay",
+    "balance_quantity",
+    "byol_fixed_points",
+    "byol_mode_odes",
+    "byol_mode_trajectory",
+    "collapse_boundary",
+    "directpred_predictor",
     "stepwise_final_weights",
     "stepwise_gamma",
     "stepwise_learning_times",
