@@ -28,6 +28,7 @@ _BUILTIN_MODULES = (
     "ssltheory.claims._splines",
     "ssltheory.claims._dynamics_stepwise",
     "ssltheory.claims._dynamics_byol",
+    "ssltheory.claims._dynamics_collapse",
 )
 _loaded = False
 

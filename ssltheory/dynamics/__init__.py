@@ -20,6 +20,15 @@ from ssltheory.dynamics._byol import (
     collapse_boundary,
     directpred_predictor,
 )
+from ssltheory.dynamics._collapse import (
+    CollapsePrediction,
+    ContrastiveOperator,
+    canonical_view_correlations,
+    collapse_threshold,
+    infonce_gradient_operator,
+    infonce_linear_gradient,
+    predicted_collapse_rank,
+)
 from ssltheory.dynamics._stepwise import (
     StepwiseModes,
     StepwiseTrajectory,
@@ -34,6 +43,8 @@ __all__ = [
     "BYOLFixedPoints",
     "BYOLModeRates",
     "BYOLTrajectory",
+    "CollapsePrediction",
+    "ContrastiveOperator",
     "StepwiseModes",
     "StepwiseTrajectory",
     "balance_decay",
@@ -41,8 +52,13 @@ __all__ = [
     "byol_fixed_points",
     "byol_mode_odes",
     "byol_mode_trajectory",
+    "canonical_view_correlations",
     "collapse_boundary",
+    "collapse_threshold",
     "directpred_predictor",
+    "infonce_gradient_operator",
+    "infonce_linear_gradient",
+    "predicted_collapse_rank",
     "stepwise_final_weights",
     "stepwise_gamma",
     "stepwise_learning_times",
