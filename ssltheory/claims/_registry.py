@@ -29,6 +29,7 @@ _BUILTIN_MODULES = (
     "ssltheory.claims._dynamics_stepwise",
     "ssltheory.claims._dynamics_byol",
     "ssltheory.claims._dynamics_collapse",
+    "ssltheory.claims._dynamics_sigreg",
 )
 _loaded = False
 
