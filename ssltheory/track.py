@@ -770,13 +770,19 @@ def read_json_lines(path: str | os.PathLike[str], /) -> list[dict[str, Any]]:
 
 
 def plot_run(
-    records_or_tracker: Any, /, *, path: str | os.PathLike[str] | None = None, title: str | None = None
+    records_or_tracker: Any,
+    /,
+    *,
+    path: str | os.PathLike[str] | None = None,
+    title: str | None = None,
+    dynamics: tuple[Any, Any] | None = None,
 ) -> Any:
-    """One matplotlib figure of a run: theory against observation over the steps.
+    r"""One matplotlib figure of a run: theory against observation over the steps.
 
     Panels: loss and closed-form optimum; predicted and observed rank; invariance, observed and
     at the optimum; RankMe and the Marchenko–Pastur reference; uniformity and the
-    uniform-sphere reference; LiDAR and α-ReQ.
+    uniform-sphere reference; LiDAR and α-ReQ. With ``dynamics``, a seventh panel overlays a
+    predicted trajectory of the covariance eigenvalues on the observed spectrum of each record.
 
     Parameters
     ----------
@@ -784,6 +790,14 @@ def plot_run(
     path : path, optional
         Save the figure there.
     title : str, optional
+    dynamics : (steps, eigenvalues), optional
+        A closed-form training trajectory in the tracker's steps: ``steps`` of shape (T,) and
+        ``eigenvalues`` of shape (T, m), the predicted eigenvalues of the embedding covariance
+        (the quantity of the records' ``observed_spectrum``), e.g. from
+        :func:`ssltheory.dynamics.stepwise_trajectory` evaluated at ``η · steps`` in a setting
+        where its eigenvalues are those of :math:`\mathrm{Cov}(Z)`. Drawn dashed over the
+        observed eigenvalues (solid, one line per index). The caller states that the setting
+        matches; nothing is inferred.
 
     Returns
     -------
@@ -794,7 +808,20 @@ def plot_run(
     ImportError
         matplotlib is missing (``pip install ssltheory[plot]``).
     ValueError
-        No records.
+        No records; ``dynamics`` not a pair of a 1-D ``steps`` and a (len(steps), m) array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ssltheory.dynamics import stepwise_trajectory
+    >>> tracker = TheoryTracker()
+    >>> rng = np.random.default_rng(0)
+    >>> for step in range(0, 30, 10):
+    ...     z = rng.standard_normal((16, 2))
+    ...     _ = tracker.update(step, (z, z + 0.1))
+    >>> steps = np.arange(30.0)
+    >>> predicted = stepwise_trajectory(np.array([1.0, 0.5]), 0.05 * steps, init_scale=0.1).eigenvalues
+    >>> fig = plot_run(tracker, dynamics=(steps, predicted))  # doctest: +SKIP
     """
     records = (
         records_or_tracker.to_records()
@@ -803,6 +830,20 @@ def plot_run(
     )
     if not records:
         raise ValueError("records_or_tracker holds no records: call update(...) first")
+    import numpy as np  # plotting is on the host
+
+    if dynamics is not None:
+        if not isinstance(dynamics, tuple) or len(dynamics) != 2:
+            raise ValueError(
+                f"dynamics must be a pair (steps, eigenvalues), received {type(dynamics).__name__}"
+            )
+        dyn_steps = np.asarray(_backend.to_numpy(dynamics[0]), dtype=float)
+        dyn_values = np.asarray(_backend.to_numpy(dynamics[1]), dtype=float)
+        if dyn_steps.ndim != 1 or dyn_values.ndim != 2 or dyn_values.shape[0] != dyn_steps.shape[0]:
+            raise ValueError(
+                "dynamics must be (steps of shape (T,), eigenvalues of shape (T, m)), received shapes "
+                f"{dyn_steps.shape} and {dyn_values.shape}"
+            )
     try:
         from matplotlib.figure import Figure
     except ImportError as exc:
@@ -812,8 +853,29 @@ def plot_run(
         pts = [(r["step"], r[key]) for r in records if r.get(key) is not None]
         return [p[0] for p in pts], [p[1] for p in pts]
 
-    fig = Figure(figsize=(12, 7), layout="constrained")
-    axes = fig.subplots(2, 3)
+    fig = Figure(figsize=(16 if dynamics is not None else 12, 7), layout="constrained")
+    axes = fig.subplots(2, 4 if dynamics is not None else 3)
+    if dynamics is not None:
+        spec_ax, extra = axes[0, 3], axes[1, 3]
+        extra.set_axis_off()
+        axes = axes[:, :3]
+        spectra = [(r["step"], r["observed_spectrum"]) for r in records if r.get("observed_spectrum")]
+        m = dyn_values.shape[1]
+        for j in range(m):
+            (line,) = spec_ax.plot(dyn_steps, dyn_values[:, j], "--", label="predicted" if j == 0 else None)
+            pts = [(st, sp[j]) for st, sp in spectra if len(sp) > j]
+            if pts:
+                spec_ax.plot(
+                    [p[0] for p in pts],
+                    [p[1] for p in pts],
+                    marker=".",
+                    color=line.get_color(),
+                    label="observed" if j == 0 else None,
+                )
+        spec_ax.set_title("spectrum: dynamics")
+        spec_ax.set_xlabel("step")
+        spec_ax.set_ylabel("eigenvalues of Cov(Z)")
+        spec_ax.legend(fontsize="small")
     panels = [
         ("loss", [("loss", "observed"), ("optimal_loss", "closed-form optimum")]),
         ("rank", [("observed_rank", "observed"), ("predicted_rank", "predicted")]),
@@ -822,7 +884,7 @@ def plot_run(
         ("uniformity", [("uniformity", "observed"), ("uniformity_reference", "uniform on the sphere")]),
         ("LiDAR / α-ReQ", [("lidar", "LiDAR"), ("alpha_req", "α-ReQ")]),
     ]
-    for ax, (name, lines) in zip(axes.flat, panels, strict=True):
+    for ax, (name, lines) in zip(np.ravel(axes), panels, strict=True):
         for key, label in lines:
             xs, ys = series(key)
             if xs:

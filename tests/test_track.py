@@ -286,6 +286,35 @@ def test_plot_run_writes_a_png(tmp_path):
         plot_run([])
 
 
+def test_plot_run_overlays_a_predicted_trajectory(tmp_path):
+    # the dynamics panel draws each predicted eigenvalue curve (dashed) and the observed eigenvalue of
+    # the same index from the records (solid); the curves are the closed form's, drawn as given
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ssltheory.dynamics import stepwise_trajectory
+
+    rng = np.random.default_rng(0)
+    tracker = TheoryTracker()
+    for step in range(0, 30, 10):
+        tracker.update(step, tuple(_views(rng, 8, 2, 3)))
+    steps = np.arange(30.0)
+    predicted = stepwise_trajectory(np.array([1.0, 0.5]), 0.05 * steps, init_scale=0.1).eigenvalues
+    fig = plot_run(tracker, dynamics=(steps, predicted), path=tmp_path / "dyn.png")
+    (panel,) = [ax for ax in fig.axes if ax.get_title() == "spectrum: dynamics"]
+    dashed = [ln for ln in panel.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 2
+    np.testing.assert_array_equal(dashed[1].get_ydata(), np.asarray(predicted)[:, 1])
+    solid = [ln for ln in panel.get_lines() if ln.get_linestyle() == "-"]
+    observed = [r["observed_spectrum"][0] for r in tracker.to_records()]
+    np.testing.assert_allclose(solid[0].get_ydata(), observed)
+    with pytest.raises(ValueError, match="dynamics must be"):
+        plot_run(tracker, dynamics=(steps, predicted[:5]))
+    with pytest.raises(ValueError, match="dynamics must be a pair"):
+        plot_run(tracker, dynamics=predicted)
+
+
 def test_plot_run_without_matplotlib_names_the_extra(monkeypatch):
     tracker = TheoryTracker()
     tracker.update(0, (np.eye(4), np.eye(4) + 0.1))
