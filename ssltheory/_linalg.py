@@ -197,10 +197,13 @@ def sign_normalize(v: Any, *, xp: ModuleType) -> Any:
 def tie_tolerance(eigenvalues: Any, *, xp: ModuleType, tie_tol: float | None = None) -> float:
     """Tolerance for calling two eigenvalues equal (spec D12).
 
-    ``tie_tol=None`` gives ``4*sqrt(eps)*max(1, max|λ|)``.
+    ``tie_tol=None`` gives ``4*sqrt(eps)*max(1, max|λ|)``; a given ``tie_tol`` must be a finite
+    number ``>= 0`` (NaN or a negative value would silently turn tie detection off).
     """
     if tie_tol is not None:
-        return float(tie_tol)
+        from ssltheory import _validation
+
+        return _validation.check_positive(tie_tol, name="tie_tol", strict=False)
     scale = max(1.0, float(xp.max(xp.abs(eigenvalues)))) if eigenvalues.shape[0] else 1.0
     return 4.0 * math.sqrt(float(xp.finfo(eigenvalues.dtype).eps)) * scale
 

@@ -686,7 +686,52 @@ def _check_stats(stats: Any) -> ModuleType:
                 f"{tuple(field.shape)}"
             )
         _validation.check_finite(field, xp=xp, name=f"stats.{name}")
+    _check_realisable(stats, xp=xp)
     return xp
+
+
+def _check_realisable(stats: GraphStatistics, *, xp: ModuleType) -> None:
+    r"""Refuse statistics that no data and non-negative graph can produce.
+
+    Every matrix is symmetric; :math:`X^\top X`, :math:`X^\top HX`, :math:`X^\top D_GX` and
+    :math:`X^\top LX` are positive semi-definite (:math:`L` is, for :math:`G\ge0`);
+    :math:`X^\top HX=X^\top X-N\bar x\bar x^\top` and :math:`X^\top LX=X^\top D_GX-X^\top GX`.
+    Tolerance :math:`4\sqrt\epsilon` times the largest entry of the matrices involved (the
+    rounding of accumulated sums is far below; an asymmetric or indefinite input is not).
+    """
+    tol = _validation.default_tol(stats.second_moment.dtype, xp=xp)
+
+    def scale(*mats: Any) -> float:
+        return max([1e-300] + [float(xp.max(xp.abs(m))) for m in mats])
+
+    for name in _MATRIX_FIELDS:
+        m = getattr(stats, name)
+        if float(xp.max(xp.abs(m - m.mT))) > tol * scale(m):
+            raise ValueError(
+                f"stats.{name} must be symmetric (it is X^T M X for a symmetric M); no data produces "
+                "these statistics: build them with graph_statistics"
+            )
+    for name in ("second_moment", "scatter", "degree", "laplacian"):
+        m = getattr(stats, name)
+        low = float(xp.min(xp.linalg.eigvalsh(m)))
+        if low < -tol * scale(m) * m.shape[0]:
+            raise ValueError(
+                f"stats.{name} must be positive semi-definite (smallest eigenvalue {low:.3g}); no data "
+                "and non-negative graph produce these statistics: build them with graph_statistics"
+            )
+    n = stats.n_samples
+    centred = stats.second_moment - n * (stats.mean[:, None] * stats.mean[None, :])
+    if float(xp.max(xp.abs(stats.scatter - centred))) > tol * scale(stats.second_moment, stats.scatter):
+        raise ValueError(
+            "stats.scatter must equal stats.second_moment - n_samples * outer(stats.mean, stats.mean) "
+            "(X^T H X = X^T X - N x_bar x_bar^T): the fields are inconsistent"
+        )
+    lap = stats.degree - stats.adjacency
+    if float(xp.max(xp.abs(stats.laplacian - lap))) > tol * scale(stats.degree, stats.adjacency):
+        raise ValueError(
+            "stats.laplacian must equal stats.degree - stats.adjacency (X^T L X = X^T D X - X^T G X): "
+            "the fields are inconsistent"
+        )
 
 
 def vicreg_linear_weights_from_statistics(
