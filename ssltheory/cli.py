@@ -190,7 +190,61 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return subprocess.call(cmd)
 
 
+def _physical_memory() -> int | None:
+    """Bytes of physical memory of this machine, or None where the OS does not say."""
+    import os
+
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _check_npy_header(path: str, what: str) -> None:
+    """Refuse a ``.npy`` file whose header is unreadable or declares more data than is there.
+
+    The header is read with ``numpy.lib.format`` before ``numpy.load`` allocates the array: a
+    declared shape of N_1 x ... x N_d entries of ``itemsize`` bytes needs
+    ``itemsize * prod(N_i)`` bytes, refused when it exceeds the bytes left in the file after the
+    header (a truncated or forged file) or the machine's physical memory.
+    """
+    import math
+    import os
+
+    import numpy as np
+    from numpy.lib import format as npy_format
+
+    with open(path, "rb") as fh:
+        magic = fh.read(6)
+        if magic != npy_format.MAGIC_PREFIX:
+            return  # not a .npy file (e.g. an .npz archive): numpy.load gives the error
+        fh.seek(0)
+        version = npy_format.read_magic(fh)
+        readers = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}
+        if version not in readers:
+            return  # a newer header version: leave it to numpy.load
+        shape, _fortran, dtype = readers[version](fh)
+        offset = fh.tell()
+    if dtype.hasobject:
+        return  # object arrays: numpy.load refuses them (allow_pickle=False)
+    needed = math.prod(shape) * np.dtype(dtype).itemsize
+    present = os.path.getsize(path) - offset
+    if needed > present:
+        raise _ArgumentError(
+            f"{what} {path!r} is truncated or corrupt: its header declares shape {tuple(shape)} of "
+            f"{np.dtype(dtype)}, {needed} bytes, but the file holds {present} bytes of data"
+        )
+    memory = _physical_memory()
+    if memory is not None and needed > memory:
+        raise _ArgumentError(
+            f"{what} {path!r} declares shape {tuple(shape)} of {np.dtype(dtype)}: {needed} bytes, more "
+            f"than this machine's {memory} bytes of memory"
+        )
+
+
 def _load_array(path: str, what: str):
+    import zipfile
+
     import numpy as np
 
     try:
@@ -198,9 +252,43 @@ def _load_array(path: str, what: str):
             import scipy.sparse
 
             return scipy.sparse.load_npz(path)
+        _check_npy_header(path, what)
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise _ArgumentError(f"cannot read {what} {path!r}: {exc}") from None
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        detail = str(exc) or type(exc).__name__
+        if isinstance(exc, EOFError) or detail == "No data left in file":
+            detail = "the file is empty or truncated, expected an array saved with numpy.save"
+        raise _ArgumentError(f"cannot read {what} {path!r}: {detail}") from None
+    except MemoryError as exc:
+        raise _ArgumentError(f"cannot read {what} {path!r}: not enough memory ({exc})") from None
+
+
+def _load_labels(path: str, n_samples: int):
+    """``--groups``/``--labels``: one finite integer label per row; integer-valued floats are cast."""
+    import numpy as np
+
+    labels = _load_array(path, "--groups/--labels file")
+    flag = f"--groups/--labels {path!r}"
+    if getattr(labels, "ndim", None) != 1:
+        raise _ArgumentError(
+            f"{flag} must hold a 1-D array of {n_samples} integer labels (one per embedding row), "
+            f"received shape {tuple(getattr(labels, 'shape', ()))}"
+        )
+    if labels.shape[0] != n_samples:
+        raise _ArgumentError(
+            f"{flag} must hold {n_samples} labels (one per embedding row), received {labels.shape[0]}"
+        )
+    if labels.dtype.kind in "iub":
+        return labels.astype(np.int64) if labels.dtype.kind == "b" else labels
+    if labels.dtype.kind != "f":
+        raise _ArgumentError(f"{flag} must hold integer labels, received dtype {labels.dtype}")
+    if not np.all(np.isfinite(labels)):
+        raise _ArgumentError(f"{flag} must hold integer labels, received NaN or infinite values")
+    if not np.all(labels == np.round(labels)):
+        raise _ArgumentError(
+            f"{flag} must hold integer labels, received non-integer values of {labels.dtype}"
+        )
+    return labels.astype(np.int64)
 
 
 # The loss weights of `ssltheory compare`, in the paper convention of the graph form (Balestriero &
@@ -292,7 +380,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise _ArgumentError(f"--model must be one of {', '.join(MODELS)}, received {args.model!r}")
     z = _load_array(args.embedding, "embedding")
     if getattr(z, "ndim", 0) != 2:
-        raise _ArgumentError(f"embedding must be a 2-D array (n_samples, n_components), received {z.shape}")
+        raise _ArgumentError(
+            f"embedding {args.embedding!r} must be a 2-D array (n_samples, n_components), received "
+            f"shape {tuple(getattr(z, 'shape', ()))}"
+        )
+    if z.shape[0] < 2:
+        raise _ArgumentError(
+            f"embedding {args.embedding!r} must have at least 2 rows (samples), received shape {z.shape}"
+        )
     source: dict = {}
     if args.graph:
         source["graph"] = _load_array(args.graph, "graph")
@@ -303,7 +398,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             )
         source["n_views"] = args.views
     else:
-        source["groups"] = _load_array(args.groups, "groups")
+        source["groups"] = _load_labels(args.groups, z.shape[0])
     stray = sorted(
         n for n in _WEIGHT_FLAGS if getattr(args, n, None) is not None and n not in METHODS[args.method]
     )
@@ -397,12 +492,38 @@ def _formats(value: str) -> tuple[str, ...]:
     return tuple(f for f in REPORT_FORMATS if f in names)
 
 
+def _check_out_dir(out: str) -> None:
+    """``verify --out``: a directory that exists or can be made, and is writable; checked before the
+    claims run so that a bad path does not waste the run."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(out)
+    for parent in (path, *path.parents):
+        if parent.exists() and not parent.is_dir():
+            where = "is a file" if parent == path else f"is below the file {str(parent)!r}"
+            raise _ArgumentError(f"--out {out!r} {where}; expected a directory for the report")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise _ArgumentError(
+            f"--out {out!r} is not a writable directory ({exc.strerror or exc}); expected a directory "
+            "for the report"
+        ) from None
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     from ssltheory import _backend, claims
     from ssltheory.claims._report import _fit, _terminal_width
 
     formats = _formats(args.format)
+    if args.seed < 0:
+        raise _ArgumentError(f"--seed must be a non-negative integer, received {args.seed}")
     selected = _select(args)
+    if formats:
+        _check_out_dir(args.out)
     try:
         xp = _backend.namespace_for(args.backend)
     except (ValueError, RuntimeError) as exc:

@@ -430,3 +430,131 @@ def test_compare_description_maps_our_weights_to_bardes_et_al():
         "alpha (--variance-weight), beta (--covariance-weight) and gamma (--invariance-weight)" in description
     )
     assert "mu (std/variance), nu (cov) and lambda (sim/invariance) of Bardes, Ponce & LeCun" in description
+
+
+# ------------------------------------------------------------------ bad input: exit 2, one line
+
+
+def _bad_input_files(tmp_path):
+    """Files for the bad-input cases: each is refused before any computation starts."""
+    from numpy.lib import format as npy_format
+
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "z.npy", rng.standard_normal((8, 2)))
+    np.save(tmp_path / "z0.npy", np.zeros((0, 2)))
+    (tmp_path / "empty.npy").write_bytes(b"")
+    # a forged header: 2e5 x 2e5 float64 = 3.2e11 bytes declared, no data behind it
+    with open(tmp_path / "huge.npy", "wb") as fh:
+        npy_format.write_array_header_1_0(
+            fh, {"descr": "<f8", "fortran_order": False, "shape": (200_000, 200_000)}
+        )
+    np.save(tmp_path / "nan.npy", np.array([0, 1, np.nan, 1, 0, 1, 0, 1.0]))
+    np.save(tmp_path / "frac.npy", np.array([0, 1, 0.5, 1, 0, 1, 0, 1.0]))
+    np.save(tmp_path / "two_d.npy", np.zeros((8, 2), dtype=np.int64))
+    np.save(tmp_path / "short.npy", np.zeros(5, dtype=np.int64))
+    (tmp_path / "file.txt").write_text("not a directory")
+
+
+_VERIFY = ["verify", "--quick", "--no-progress", "--area", "graphs"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "names"),
+    [
+        (["compare", "huge.npy", "--views", "2", "--method", "vicreg"], ["huge.npy", "320000000000 bytes"]),
+        (["compare", "empty.npy", "--views", "2", "--method", "vicreg"], ["empty.npy", "empty"]),
+        (["compare", "z0.npy", "--views", "2", "--method", "vicreg"], ["z0.npy", "at least 2 rows"]),
+        (["compare", "z.npy", "--views", "0", "--method", "vicreg"], ["--views", ">= 2"]),
+        (["compare", "z.npy", "--views", "3", "--method", "vicreg"], ["--views", "divide"]),
+        (["compare", "z.npy", "--labels", "nan.npy", "--method", "vicreg"], ["--labels", "NaN"]),
+        (["compare", "z.npy", "--labels", "frac.npy", "--method", "vicreg"], ["--labels", "non-integer"]),
+        (["compare", "z.npy", "--groups", "two_d.npy", "--method", "vicreg"], ["--groups", "1-D"]),
+        (["compare", "z.npy", "--labels", "short.npy", "--method", "vicreg"], ["--labels", "8 labels"]),
+        (["compare", "z.npy", "--graph", "empty.npy", "--method", "vicreg"], ["graph", "empty.npy"]),
+        ([*_VERIFY, "--seed", "-1", "--out", "report"], ["--seed", "non-negative"]),
+        ([*_VERIFY, "--out", "file.txt"], ["--out", "file.txt", "is a file"]),
+        ([*_VERIFY, "--out", "file.txt/out"], ["--out", "below the file"]),
+        ([*_VERIFY, "--out", "file.txt/a/b"], ["--out", "below the file"]),
+    ],
+    ids=lambda v: "-".join(v) if isinstance(v, list) and v and v[0] in ("compare", "verify") else None,
+)
+def test_bad_input_is_one_line_exit_2(argv, names, tmp_path, capsys, monkeypatch):
+    _bad_input_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+
+    def no_run(*args, **kwargs):  # the checks must come before the claims run
+        raise AssertionError("claims ran before the bad input was refused")
+
+    monkeypatch.setattr(claims, "run_claims", no_run)
+    status = main(argv)  # an exception here would be the traceback the user sees
+    err = capsys.readouterr().err
+    assert status == 2, err
+    assert err.startswith("ssltheory: error:")
+    assert err.count("\n") == 1, err
+    assert err.endswith("\n"), err
+    assert "Traceback" not in err
+    for name in names:
+        assert name in err, (name, err)
+
+
+def test_bad_input_in_a_subprocess_has_no_traceback(tmp_path):
+    # the console path end to end, for the two cases that used to escape as MemoryError and EOFError
+    _bad_input_files(tmp_path)
+    for name in ("huge.npy", "empty.npy"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "ssltheory", "compare", name, "--views", "2", "--method", "vicreg"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+        )
+        assert proc.returncode == 2, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert proc.stderr.count("\n") == 1
+        assert name in proc.stderr
+
+
+def test_compare_refuses_an_array_larger_than_memory(tmp_path, capsys, monkeypatch):
+    # a complete, readable file whose array would not fit: the physical memory is patched down to
+    # 100 bytes so that an 8 x 2 float64 array (128 bytes) exceeds it
+    from ssltheory import cli
+
+    _bad_input_files(tmp_path)
+    monkeypatch.setattr(cli, "_physical_memory", lambda: 100)
+    assert main(["compare", str(tmp_path / "z.npy"), "--views", "2", "--method", "vicreg"]) == 2
+    err = capsys.readouterr().err
+    assert "128 bytes" in err
+    assert "100 bytes of memory" in err
+    assert err.count("\n") == 1
+
+
+def test_compare_accepts_integer_valued_float_labels(tmp_path, capsys):
+    # labels saved as floats (0.0, 1.0, ...) give the same report as the same labels saved as integers
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((12, 2))
+    np.save(tmp_path / "z.npy", z)
+    labels = np.repeat(np.arange(4), 3)
+    np.save(tmp_path / "int.npy", labels)
+    np.save(tmp_path / "float.npy", labels.astype(np.float64))
+    reports = []
+    for name in ("int.npy", "float.npy"):
+        status = main(
+            ["compare", str(tmp_path / "z.npy"), "--labels", str(tmp_path / name), "--method", "wmse"]
+        )
+        assert status in (0, 1)
+        reports.append(capsys.readouterr().out)
+    assert reports[0] == reports[1]
+
+
+def test_verify_out_is_created_before_the_claims_run(tmp_path, monkeypatch):
+    # a fresh nested --out directory is made (and found writable) before any claim runs
+    seen = []
+
+    def fake_run(*args, **kwargs):
+        seen.append((tmp_path / "a" / "b").is_dir())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(claims, "run_claims", fake_run)
+    with pytest.raises(KeyboardInterrupt):
+        main([*_VERIFY, "--out", str(tmp_path / "a" / "b")])
+    assert seen == [True]
