@@ -453,7 +453,10 @@ def _select(args: argparse.Namespace):
         if args.area:
             selected = [c for c in selected if c.area == args.area]
     else:
-        selected = claims.all_claims(args.area)
+        try:
+            selected = claims.all_claims(args.area)
+        except ValueError:
+            selected = []
     if not selected:
         known = ", ".join(claims.areas())
         raise _ArgumentError(f"no claims match area {args.area!r}; areas with claims: {known}")
@@ -463,7 +466,10 @@ def _select(args: argparse.Namespace):
 def _cmd_list(args: argparse.Namespace) -> int:
     from ssltheory import claims
 
-    selected = claims.all_claims(args.area)
+    try:
+        selected = claims.all_claims(args.area)
+    except ValueError:
+        selected = []
     if not selected:
         raise _ArgumentError(f"no claims in area {args.area!r}; areas: {', '.join(claims.areas())}")
     width = max(len(c.id) for c in selected)

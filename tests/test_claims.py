@@ -193,3 +193,11 @@ def test_builtin_claims_give_a_tolerance_reason():
     spec_code = re.compile(r"spec/|§|\b[DTR]\d+\b")
     cites = [c.id for c in checked if spec_code.search(c.tolerance_reason)]
     assert not cites, f"tolerance_reason cites the spec: {cites}"
+
+
+def test_all_claims_refuses_an_unknown_area():
+    # an unknown area used to return [] (a CI filter with a typo then checks nothing)
+    with pytest.raises(ValueError, match=r"area must be one of .*'spectral'.*received 'bogus'"):
+        claims.all_claims("bogus")
+    with pytest.raises(TypeError, match="area must be a string"):
+        claims.all_claims(3)

@@ -306,7 +306,8 @@ def test_label_graph_dtype_device_namespace(xp):
         (np.zeros((3, 2), dtype=int), ValueError, "labels must be a 1-D"),
         (np.zeros((), dtype=int), ValueError, "labels must be a 1-D"),
         (np.zeros(0, dtype=int), ValueError, "labels must contain at least one"),
-        (np.array([0.0, np.nan, 1.0]), ValueError, r"labels must not contain NaN.*labels\[1\]"),
+        (np.array([0.0, np.nan, 1.0]), ValueError, r"labels must be finite.*labels\[1\] is nan"),
+        (np.array([0.0, np.inf, np.inf, 1.0]), ValueError, r"labels must be finite.*labels\[1\] is inf"),
         (np.array([1 + 1j, 2]), TypeError, "labels must have a real"),
     ],
 )

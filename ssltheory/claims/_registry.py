@@ -78,10 +78,23 @@ def get(claim_id: str) -> Claim:
 
 
 def all_claims(area: str | None = None) -> list[Claim]:
-    """Registered claims sorted by id, optionally only those of one area."""
+    """Registered claims sorted by id, optionally only those of one area.
+
+    Raises
+    ------
+    TypeError
+        ``area`` is not a string.
+    ValueError
+        ``area`` names no registered area (the message lists them).
+    """
     _load_builtin()
     claims = sorted(_REGISTRY.values(), key=lambda c: c.id)
     if area is not None:
+        if not isinstance(area, str):
+            raise TypeError(f"area must be a string such as 'spectral', received {type(area).__name__}")
+        known = sorted({c.area for c in claims})
+        if area not in known:
+            raise ValueError(f"area must be one of {', '.join(map(repr, known))}, received {area!r}")
         claims = [c for c in claims if c.area == area]
     return claims
 

@@ -209,7 +209,7 @@ def label_graph(labels: Any, /, *, self_loops: bool = False, sparse: bool = Fals
         If ``labels`` is not an array (e.g. a list), has a complex dtype, or ``dtype`` is not
         real floating.
     ValueError
-        If ``labels`` is not 1-D, is empty, or contains NaN.
+        If ``labels`` is not 1-D, is empty, or contains NaN or inf.
     NotImplementedError
         If ``sparse=True`` with a backend other than NumPy or CuPy.
 
@@ -249,10 +249,13 @@ def label_graph(labels: Any, /, *, self_loops: bool = False, sparse: bool = Fals
     ):
         raise TypeError(f"labels must have a real (integer, boolean or floating) dtype, received {ldtype}")
     if xp.isdtype(ldtype, "real floating"):
-        nan = xp.isnan(labels)
-        if bool(xp.any(nan)):
-            first = int(xp.argmax(xp.astype(nan, xp.int8)))
-            raise ValueError(f"labels must not contain NaN, but labels[{first}] is NaN")
+        bad = ~xp.isfinite(labels)
+        if bool(xp.any(bad)):
+            first = int(xp.argmax(xp.astype(bad, xp.int8)))
+            raise ValueError(
+                f"labels must be finite (NaN and inf are not classes), but labels[{first}] is "
+                f"{float(labels[first])}"
+            )
     dtype = _check_dtype(dtype, xp=xp)
     n = labels.shape[0]
     if not sparse:
