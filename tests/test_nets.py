@@ -339,3 +339,34 @@ def test_random_features_match_torch_autograd(kernel, rng):
     np.testing.assert_allclose(grads.parameters["weight"], W.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(grads.parameters["bias"], b.grad.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(grads.input, Xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_non_finite_inputs_are_refused_or_propagate():
+    # a NaN input used to leave an MLP as a finite output (ReLU mapped NaN to 0): the network refuses
+    # it, and a bare ReLU propagates NaN as torch.relu does
+    from ssltheory.nets import MLP, ReLU
+
+    model = MLP([3, 4, 2]).init(np.random.default_rng(0))
+    x = np.ones((5, 3))
+    x[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X must be finite, but entry \(2, 1\) is nan"):
+        model.forward(x)
+    x[2, 1] = np.inf
+    with pytest.raises(ValueError, match=r"X must be finite, but entry \(2, 1\) is inf"):
+        model.forward(x)
+    out = ReLU().forward(np.array([[np.nan, -1.0, 2.0]]))
+    assert np.isnan(out[0, 0])
+    np.testing.assert_array_equal(out[0, 1:], [0.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.bool_, object, "int32"])
+def test_init_refuses_non_floating_dtypes(dtype):
+    # integer dtypes used to give integer zeros (a network that cannot learn), silently
+    from ssltheory.nets import Linear
+
+    with pytest.raises(TypeError, match="dtype must be a real floating dtype"):
+        Linear(3, 2).init(np.random.default_rng(0), dtype=dtype)
+    assert (
+        Linear(3, 2).init(np.random.default_rng(0), dtype="float32").parameters()["weight"].dtype
+        == np.float32
+    )

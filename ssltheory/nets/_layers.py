@@ -99,6 +99,16 @@ class Module:
         rng = _check_rng(rng)
         xp = _default_xp(xp)
         dtype = xp.float64 if dtype is None else dtype
+        if isinstance(dtype, str) and isinstance(getattr(xp, dtype, None), type(xp.float64)):
+            dtype = getattr(xp, dtype)  # "float32" -> xp.float32
+        try:
+            floating = xp.isdtype(dtype, "real floating")
+        except (TypeError, ValueError, AttributeError):
+            floating = False
+        if not floating:
+            raise TypeError(
+                f"dtype must be a real floating dtype of the array library (e.g. float64), received {dtype!r}"
+            )
         self._xp = xp
         self._init(rng, xp=xp, device=device, dtype=dtype)
         return self
@@ -240,7 +250,8 @@ class ReLU(_Activation):
     """
 
     def _f(self, X: Any, *, xp: ModuleType) -> Any:
-        return xp.where(X > 0, X, xp.zeros_like(X))
+        # NaN propagates, as in torch.relu (a NaN input must not become a finite 0)
+        return xp.where(X <= 0, xp.zeros_like(X), X)
 
     def _df(self, X: Any, *, xp: ModuleType) -> Any:
         return xp.astype(X > 0, X.dtype)

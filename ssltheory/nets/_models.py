@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ssltheory import _validation
+from ssltheory import _backend, _validation
 from ssltheory.nets._layers import Abs, BatchNorm1d, Gradients, LeakyReLU, Linear, Module, ReLU
 
 __all__ = ["MLP", "RandomFeatures", "Sequential"]
@@ -64,7 +64,9 @@ class Sequential(Module):
 
     def forward(self, X: Any, /, *, train: bool = True) -> Any:
         self._require_init()
-        out = X
+        # one finiteness check of the input (the layers skip it): NaN/Inf must not pass a ReLU as 0
+        xp = _backend.get_namespace(X)
+        out = _validation.check_array(X, xp=xp, name="X", ndim=2)
         for layer in self.layers:
             out = layer.forward(out, train=train)
         self._cache = True
