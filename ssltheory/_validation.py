@@ -23,6 +23,7 @@ __all__ = [
     "check_int",
     "check_n_components",
     "check_positive",
+    "check_rng",
     "check_same_shape",
     "check_square",
     "default_tol",
@@ -263,3 +264,18 @@ def check_hinge_params(variance_floor: Any, variance_eps: Any) -> tuple[float, f
             f"every collapsed embedding is optimal), received {floor} + {eps}"
         )
     return floor, eps
+
+
+def check_rng(rng: Any, *, name: str = "rng") -> Any:
+    """A ``numpy.random.Generator`` from ``rng``: a Generator as is, or a non-negative int seed."""
+    import numpy as np
+
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if int(rng) < 0:
+            raise ValueError(f"{name} seed must be a non-negative integer, received {int(rng)}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"{name} must be a numpy.random.Generator or a non-negative int seed, received {type(rng).__name__}"
+    )

@@ -346,3 +346,21 @@ def test_folded_net_is_validated(xp):
     ok = FoldedNet((xp.asarray([[1.0, 0.0]]),), (xp.asarray([0.0]),), (xp.asarray([True]),), 1.0)
     with pytest.raises(ValueError, match="negative_slope"):
         forward(ok, xp.asarray([[0.0, 0.0]]))
+
+
+def test_random_spline_net_validates_sizes_and_rng():
+    # a float width used to be truncated (2.5 -> 2) and a string read as digits ("26" -> [2, 6]);
+    # an int seed used to raise AttributeError
+    from ssltheory.splines import random_orthonormal_directions, random_spline_net
+
+    with pytest.raises(TypeError, match=r"layer_sizes\[1\] must be an integer"):
+        random_spline_net([2, 2.5], rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="layer_sizes must be a sequence of ints"):
+        random_spline_net("26", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="rng seed must be a non-negative integer"):
+        random_spline_net([2, 3], rng=-1)
+    with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
+        random_orthonormal_directions(4, 2, rng="0")
+    a = random_spline_net([2, 3], rng=5)  # an int seed is the Generator it seeds
+    b = random_spline_net([2, 3], rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(np.asarray(a.layers[0].weight), np.asarray(b.layers[0].weight))

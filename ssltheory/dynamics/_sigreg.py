@@ -24,7 +24,6 @@ Derivations: ``docs/dynamics_sigreg.md``; symbolic checks: ``proofs_checks/test_
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import ModuleType
@@ -67,11 +66,7 @@ def _check_method(method: Any, t_max: Any, n_knots: Any) -> tuple[str, float, in
 
 
 def _as_generator(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, received {type(rng).__name__}")
+    return _validation.check_rng(rng)
 
 
 def _samples(x: Any, *, xp: ModuleType, name: str) -> tuple[Any, bool]:

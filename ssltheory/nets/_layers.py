@@ -51,11 +51,7 @@ def _default_xp(xp: ModuleType | None) -> ModuleType:
 
 
 def _check_rng(rng: Any) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, received {type(rng).__name__}")
+    return _validation.check_rng(rng)
 
 
 class Module:

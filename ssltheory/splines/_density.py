@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ssltheory import _backend
+from ssltheory import _backend, _validation
 from ssltheory._validation import check_array, check_int, check_positive
 from ssltheory.splines._folding import FoldedNet, _as_folded, _check_input, _forward_pre
 
@@ -143,6 +143,7 @@ def random_orthonormal_directions(
     """
     d = check_int(n_features, name="n_features", minimum=1)
     k = check_int(n_directions, name="n_directions", minimum=1, maximum=d)
+    rng = _validation.check_rng(rng)
     g = rng.standard_normal((d, k))
     if like is None:
         import array_api_compat.numpy as xp

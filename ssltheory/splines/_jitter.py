@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ssltheory import _backend
+from ssltheory import _backend, _validation
 from ssltheory._validation import check_array, check_int
 
 __all__ = ["JitterPrediction", "JitterSample", "boundary_jitter", "sample_boundary_jitter"]
@@ -180,6 +180,7 @@ def sample_boundary_jitter(
     xp = _backend.get_namespace(weight, Z)
     weight, Z, gamma, beta, n, m = _prep(weight, Z, gamma, beta, batch_size, replace, xp)
     nb = check_int(n_batches, name="n_batches", minimum=1)
+    rng = _validation.check_rng(rng)
     idx = rng.integers(0, n, size=(nb, m)) if replace else np.argsort(rng.random((nb, n)), axis=1)[:, :m]
     p = Z @ weight.mT
     mu = xp.mean(p, axis=0)

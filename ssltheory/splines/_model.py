@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ssltheory import _backend
+from ssltheory import _backend, _validation
 from ssltheory._validation import check_finite
 from ssltheory._warnings import SSLTheoryWarning
 
@@ -235,8 +235,11 @@ def random_spline_net(
 
     Raises
     ------
+    TypeError
+        ``layer_sizes`` not a sequence of integers (a float width such as 2.5 or a string), or
+        ``rng`` neither a Generator nor an int seed.
     ValueError
-        Fewer than two sizes, a size < 1, or an unknown ``bias``.
+        Fewer than two sizes, a size < 1, a negative seed, or an unknown ``bias``.
 
     Notes
     -----
@@ -250,7 +253,12 @@ def random_spline_net(
     >>> [layer.weight.shape for layer in net.layers]
     [(6, 2), (6, 6)]
     """
-    sizes = [int(s) for s in layer_sizes]
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__iter__"):
+        raise TypeError(
+            f"layer_sizes must be a sequence of ints (D_0, D_1, ...), received {type(layer_sizes).__name__}"
+        )
+    sizes = [_validation.check_int(s, name=f"layer_sizes[{i}]") for i, s in enumerate(layer_sizes)]
+    rng = _validation.check_rng(rng)
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"layer_sizes must hold >= 2 positive sizes (D_0, D_1, ...), received {sizes}")
     if bias not in ("zero", "normal"):
