@@ -26,6 +26,7 @@ __all__ = [
     "check_rng",
     "check_same_shape",
     "check_square",
+    "check_symmetric",
     "default_tol",
     "eps",
 ]
@@ -134,6 +135,21 @@ def check_same_shape(a: Any, b: Any, *, names: tuple[str, str]) -> None:
         raise ValueError(
             f"{names[0]} and {names[1]} must have the same shape, received "
             f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
+
+
+def check_symmetric(a: Any, *, xp: ModuleType, name: str, hint: str = "", min_scale: float = 0.0) -> None:
+    """Refuse a dense square matrix that is not symmetric to ``4*sqrt(eps)*max(max|A|, min_scale)``.
+
+    It is never symmetrised silently; ``hint`` (e.g. what the matrix should be) ends the message.
+    """
+    scale = max(float(xp.max(xp.abs(a))) if a.shape[0] else 0.0, min_scale)
+    asym = float(xp.max(xp.abs(a - a.mT))) if a.shape[0] else 0.0
+    tol = default_tol(a.dtype, xp=xp) * scale
+    if asym > tol:
+        raise ValueError(
+            f"{name} must be symmetric: max |A - Aᵀ| = {asym:.3g} exceeds the tolerance {tol:.3g}; it is "
+            f"never symmetrised silently{'; ' + hint if hint else ''}"
         )
 
 

@@ -818,14 +818,9 @@ def directpred_predictor(correlation: Any, /, *, eps: float = 0.0, normalize: bo
     epsilon = _scalar(eps, name="eps")
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, received {type(normalize).__name__} {normalize!r}")
-    scale = float(xp.max(xp.abs(f))) if f.shape[0] else 0.0
-    asym = float(xp.max(xp.abs(f - f.mT))) if f.shape[0] else 0.0
-    tol = _validation.default_tol(f.dtype, xp=xp) * scale
-    if asym > tol:
-        raise ValueError(
-            f"correlation must be symmetric: max |F - Fᵀ| = {asym:.3g} exceeds {tol:.3g}; "
-            "pass (F + F.T) / 2 if that is what you mean"
-        )
+    _validation.check_symmetric(
+        f, xp=xp, name="correlation", hint="pass (F + F.T) / 2 if that is what you mean"
+    )
     s, u = xp.linalg.eigh(0.5 * (f + f.mT))
     s = xp.maximum(s, xp.zeros_like(s))
     if normalize:

@@ -349,12 +349,11 @@ def infonce_linear_gradient(
 def _check_covariance(c: Any, *, xp: ModuleType, name: str) -> Any:
     c = _validation.check_array(c, xp=xp, name=name, ndim=2)
     _validation.check_square(c, name=name)
+    _validation.check_symmetric(
+        c, xp=xp, name=name, hint="pass (C + C.T) / 2 if that is what you mean", min_scale=1.0
+    )
     scale = float(xp.max(xp.abs(c))) if c.shape[0] else 0.0
     tol = _validation.default_tol(c.dtype, xp=xp) * max(scale, 1.0)
-    if float(xp.max(xp.abs(c - c.mT))) > tol:
-        raise ValueError(
-            f"{name} must be symmetric (to {tol:.2g}); pass (C + C.T) / 2 if that is what you mean"
-        )
     low = float(xp.linalg.eigvalsh(_linalg.symmetrize(c, xp=xp))[0])
     if low < -tol:
         raise ValueError(f"{name} must be positive semi-definite, but its smallest eigenvalue is {low:.3g}")

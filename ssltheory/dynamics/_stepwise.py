@@ -126,15 +126,13 @@ def _init_scale(init_scale: Any, n_modes: int, *, dtype: Any, device: Any, xp: M
 def _check_gamma(gamma: Any, *, xp: ModuleType) -> Any:
     gamma = _validation.check_array(gamma, xp=xp, name="gamma", ndim=2)
     _validation.check_square(gamma, name="gamma")
-    scale = float(xp.max(xp.abs(gamma))) if gamma.shape[0] else 0.0
-    asym = float(xp.max(xp.abs(gamma - gamma.mT))) if gamma.shape[0] else 0.0
-    tol = _validation.default_tol(gamma.dtype, xp=xp) * scale
-    if asym > tol:
-        raise ValueError(
-            f"gamma must be symmetric (the symmetrised cross-correlation of the views): entries differ "
-            f"from their transpose by {asym:.3g} (tolerance {tol:.3g}); it is never symmetrised "
-            "silently, pass (G + G.T) / 2 or use stepwise_gamma(view_a, view_b)"
-        )
+    _validation.check_symmetric(
+        gamma,
+        xp=xp,
+        name="gamma",
+        hint="it is the symmetrised cross-correlation of the views: pass (G + G.T) / 2 or use "
+        "stepwise_gamma(view_a, view_b)",
+    )
     return gamma
 
 

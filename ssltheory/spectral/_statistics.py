@@ -705,12 +705,12 @@ def _check_realisable(stats: GraphStatistics, *, xp: ModuleType) -> None:
         return max([1e-300] + [float(xp.max(xp.abs(m))) for m in mats])
 
     for name in _MATRIX_FIELDS:
-        m = getattr(stats, name)
-        if float(xp.max(xp.abs(m - m.mT))) > tol * scale(m):
-            raise ValueError(
-                f"stats.{name} must be symmetric (it is X^T M X for a symmetric M); no data produces "
-                "these statistics: build them with graph_statistics"
-            )
+        _validation.check_symmetric(
+            getattr(stats, name),
+            xp=xp,
+            name=f"stats.{name}",
+            hint="it is X^T M X for a symmetric M, so no data produces it: build it with graph_statistics",
+        )
     for name in ("second_moment", "scatter", "degree", "laplacian"):
         m = getattr(stats, name)
         low = float(xp.min(xp.linalg.eigvalsh(m)))
