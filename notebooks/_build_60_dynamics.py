@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
+import _nbbuild
 
 PATH = Path(__file__).with_name("60_dynamics__linear_ssl.ipynb")
 
@@ -394,19 +394,5 @@ print(f"notebook ran in {time.perf_counter() - T0:.1f} s")""",
 ]
 
 
-def build() -> nbformat.NotebookNode:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    for i, (kind, src) in enumerate(CELLS):
-        cell = nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src)
-        cell.id = f"dynamics-{i:02d}"  # stable ids: rebuilding gives an identical file
-        nb.cells.append(cell)
-    return nb
-
-
 if __name__ == "__main__":
-    nbformat.write(build(), PATH)
-    print(f"wrote {PATH}")
+    _nbbuild.write(CELLS, PATH, id_prefix="dynamics")
