@@ -519,15 +519,13 @@ class TheoryTracker:
             cov = zc.mT @ zc / m
             fro2 = xp.sum(cov * cov)
         cov_term = float(fro2 - xp.sum(var * var))
-        pen = w["variance_penalty"]
-        if pen == "square":
-            var_term = float(xp.sum((1 - var) ** 2))
-        elif pen == "squared_hinge":
-            var_term = float(xp.sum(xp.clip(1 - var, min=0.0) ** 2))
-        else:
-            eps = w["variance_eps"]
-            clamped = xp.clip(var, min=w["variance_floor"], max=1.0 - eps)
-            var_term = float(xp.sum(1 - xp.sqrt(clamped + eps)))
+        from ssltheory.losses._vicreg import variance_term
+
+        var_term = float(
+            variance_term(
+                var, penalty=w["variance_penalty"], floor=w["variance_floor"], eps=w["variance_eps"], xp=xp
+            )[0]
+        )
         rows = [z[p * b : (p + 1) * b, :] for p in range(v)]
         pairs = [(p, q) for p in range(v) for q in range(p + 1, v)]
         # (1/N) Σ_ij G_ij ‖z_i − z_j‖²: each unordered pair of views of a sample counted twice

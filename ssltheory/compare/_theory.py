@@ -454,14 +454,15 @@ def _vicreg_value(stats: Any, weights: dict[str, Any], *, xp: ModuleType) -> flo
     d = xp.linalg.diagonal(cov)
     eye = xp.eye(k, dtype=cov.dtype, device=_backend.device(cov))
     off = cov * (1 - eye)
-    if penalty == "square":
-        var_term = xp.sum((1 - d) ** 2)
-    elif penalty == "squared_hinge":
-        var_term = xp.sum(xp.clip(1 - d, min=0.0) ** 2)
-    else:  # "hinge"
-        floor = float(weights.get("variance_floor", 1e-6))
-        eps = float(weights.get("variance_eps", 0.0))
-        var_term = xp.sum(1 - xp.sqrt(xp.clip(d, min=floor, max=1.0 - eps) + eps))
+    from ssltheory.losses._vicreg import variance_term
+
+    var_term, _ = variance_term(
+        d,
+        penalty=penalty,
+        floor=float(weights.get("variance_floor", 1e-6)),
+        eps=float(weights.get("variance_eps", 0.0)),
+        xp=xp,
+    )
     inv = 2.0 * xp.linalg.trace(stats.laplacian) / n
     return float(alpha * var_term + beta * xp.sum(off**2) + gamma * inv)
 

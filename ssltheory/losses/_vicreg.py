@@ -8,10 +8,28 @@ from typing import Any
 from ssltheory import _backend, _validation
 from ssltheory.losses._base import Loss, LossValue, check_convention, pair_indices, prepare, scatter_rows
 
-__all__ = ["VICRegLoss", "convert_vicreg_weights", "vicreg_loss"]
+__all__ = ["VICRegLoss", "convert_vicreg_weights", "variance_term", "vicreg_loss"]
 
 _PENALTIES = ("square", "squared_hinge", "hinge")
 _LIBRARY_EPS = 1e-4  # `sqrt(var + 1e-4)` in the official VICReg code, solo-learn and lightly
+
+
+def variance_term(d: Any, *, penalty: str, floor: float, eps: float, xp: ModuleType) -> tuple[Any, Any]:
+    """``(Σ_k v(d_k), v'(d))`` for the diagonal ``d`` of Cov: the one definition of the penalties.
+
+    ``"square"`` (1 − d)², ``"squared_hinge"`` max(0, 1 − d)², ``"hinge"``
+    1 − √(clamp(d, floor, 1 − eps) + eps), with the sub-gradient PyTorch uses at the kinks.
+    Shared by :class:`VICRegLoss`, ``compare_to_theory`` and ``TheoryTracker``.
+    """
+    if penalty == "square":
+        return xp.sum((1 - d) ** 2), -2 * (1 - d)
+    if penalty == "squared_hinge":
+        h = xp.clip(1 - d, min=0.0)
+        return xp.sum(h**2), -2 * h
+    top = 1.0 - eps
+    root = xp.sqrt(xp.clip(d, min=floor, max=top) + eps)
+    inside = (d >= floor) & (d <= top)
+    return xp.sum(1 - root), xp.where(inside, -0.5 / root, xp.zeros_like(d))
 
 
 class VICRegLoss(Loss):
@@ -145,20 +163,9 @@ class VICRegLoss(Loss):
         d = xp.linalg.diagonal(cov)
         eye = xp.eye(k, dtype=z.dtype, device=_backend.device(z))
         off = cov * (1 - eye)
-        if self.variance_penalty == "square":
-            var_term = xp.sum((1 - d) ** 2)
-            dvar = -2 * (1 - d)
-        elif self.variance_penalty == "squared_hinge":
-            h = xp.clip(1 - d, min=0.0)
-            var_term = xp.sum(h**2)
-            dvar = -2 * h
-        else:
-            top = 1.0 - self.variance_eps
-            clamped = xp.clip(d, min=self.variance_floor, max=top)
-            root = xp.sqrt(clamped + self.variance_eps)
-            var_term = xp.sum(1 - root)
-            inside = (d >= self.variance_floor) & (d <= top)
-            dvar = xp.where(inside, -0.5 / root, xp.zeros_like(d))
+        var_term, dvar = variance_term(
+            d, penalty=self.variance_penalty, floor=self.variance_floor, eps=self.variance_eps, xp=xp
+        )
         lz = xp.sum(g, axis=1, keepdims=True) * z - g @ z  # L Z (the diagonal of G cancels)
         inv_term = 2.0 * xp.sum(z * lz) / n
         value = a * var_term + b * xp.sum(off**2) + c * inv_term
